@@ -1,0 +1,170 @@
+// nnlab grad | gradcheck | predict   (contract section 4)
+#include "common.hpp"
+
+#include "nnlab/blas.hpp"
+#include "nnlab/gradcheck.hpp"
+#include "nnlab/io.hpp"
+
+#include <cstdio>
+#include <iostream>
+
+namespace nnlab::cli {
+
+namespace {
+struct Files { std::string model, x, y; };
+void add_files(CLI::App* s, Files& f, bool with_y) {
+  s->add_option("--model", f.model, "model file (JSON, contract section 3)")->required();
+  s->add_option("--x", f.x, "inputs, CSV, one sample per row")->required();
+  if (with_y) s->add_option("--y", f.y, "targets, CSV, one sample per row")->required();
+}
+}  // namespace
+
+void register_grad(CLI::App& app, std::function<int()>& run) {
+  auto* s = app.add_subcommand("grad", "loss and gradient of a model on data, as JSON on stdout");
+  auto f = std::make_shared<Files>();
+  auto b = std::make_shared<BackendOpts>();
+  add_files(s, *f, true);
+  add_backend_options(s, *b);
+  s->callback([&run, f, b] {
+    run = [f, b] {
+      const Data d = load(f->model, f->x, f->y);
+      auto be = make(*b);
+      Cache<double> c;
+      Grads<double> g;
+      const double J = be->value_and_grad(d.net, d.X, d.Y, c, g);
+      if (!std::isfinite(J) || !all_finite(g)) {
+        std::cerr << "nnlab grad: the loss or the gradient is not finite (J = " << fmt17(J) << ")\n";
+        return kCheckFailed;
+      }
+      std::string out = "{ \"loss\": " + fmt17(J) + ", \"grads\": [";
+      for (std::size_t l = 0; l < g.dW.size(); ++l)
+        out += std::string(l ? ",\n    " : "\n    ") + "{ \"W\": " + json_matrix(g.dW[l]) +
+               ", \"b\": " + json_vector(g.db[l]) + " }";
+      out += "\n  ] }\n";
+      std::fputs(out.c_str(), stdout);
+      std::cerr << "nnlab grad: " << b->backend << " backend, " << d.net.depth() << " layers, "
+                << d.net.n_params() << " parameters, m = " << d.X.n_cols << ", J = " << fmt17(J) << "\n";
+      return kOk;
+    };
+  });
+}
+
+void register_predict(CLI::App& app, std::function<int()>& run) {
+  auto* s = app.add_subcommand("predict", "the output A[L] of a model, as CSV on stdout (one sample per row)");
+  auto f = std::make_shared<Files>();
+  auto b = std::make_shared<BackendOpts>();
+  add_files(s, *f, false);
+  add_backend_options(s, *b);
+  s->callback([&run, f, b] {
+    run = [f, b] {
+      const Data d = load(f->model, f->x, "");
+      auto be = make(*b);
+      Cache<double> c;
+      be->forward(d.net, d.X, c);
+      const arma::mat& A = c.A.back();
+      if (!A.is_finite()) {
+        std::cerr << "nnlab predict: the output is not finite\n";
+        return kCheckFailed;
+      }
+      std::fputs(csv_to_string(A.t()).c_str(), stdout);
+      std::cerr << "nnlab predict: " << A.n_cols << " samples, " << A.n_rows << " outputs\n";
+      return kOk;
+    };
+  });
+}
+
+void register_gradcheck(CLI::App& app, std::function<int()>& run) {
+  auto* s = app.add_subcommand(
+      "gradcheck",
+      "every backend's gradient against central finite differences and against the naive "
+      "reference; one row per backend and layer; exit 1 if any is over its tolerance");
+  auto f = std::make_shared<Files>();
+  add_files(s, *f, true);
+  static bool as_json = false;
+  static std::string mode = "auto";
+  static int order = 4;
+  static double tol = 0;
+  s->add_flag("--json", as_json, "print the rows as JSON instead of a table");
+  s->add_option("--mode", mode, "full: every parameter; directional: 8 random directions; "
+                                "auto: full up to 20000 parameters")
+      ->check(CLI::IsMember({"auto", "full", "directional"}))->capture_default_str();
+  s->add_option("--order", order, "order of the central difference (2 or 4)")
+      ->check(CLI::IsMember({2, 4}))->capture_default_str();
+  s->add_option("--tol", tol, "relative tolerance against FD (default: 1e-7 for order 4, 1e-5 for 2)")
+      ->check(CLI::PositiveNumber);
+  s->callback([&run, f] {
+    run = [f] {
+      const Data d = load(f->model, f->x, f->y);
+      set_blas_threads(1);
+      FdOptions fo;
+      fo.order = order;
+      fo.rel_tol = tol;
+      const bool full = mode == "full" || (mode == "auto" && d.net.n_params() <= 20000);
+      struct Row { std::string backend, check; int layer; double abs, rel, tol; std::string verdict; bool ok; };
+      std::vector<Row> rows;
+      auto add_report = [&](const std::string& be, const std::string& check, const CheckReport& r) {
+        // One row per layer: the worst of its W and b blocks.
+        for (std::size_t l = 0; l <= d.net.depth(); ++l) {
+          Row row{be, check, int(l), 0, 0, 0, "ok", true};
+          bool any = false;
+          for (const auto& b : r.blocks) {
+            if (b.layer != int(l)) continue;
+            any = true;
+            row.abs = std::max(row.abs, b.max_abs);
+            row.rel = std::max(row.rel, b.max_rel);
+            row.tol = b.tol;
+            if (!b.passed) { row.ok = false; row.verdict = b.verdict; }
+            else if (row.ok && b.n_kink > 0) row.verdict = "ok (" + std::to_string(b.n_kink) + " at kinks)";
+          }
+          if (any) rows.push_back(row);
+        }
+      };
+      auto ref = make_backend<double>(BackendKind::naive);
+      for (auto kind : kAllBackends) {
+        auto be = make_backend<double>(kind, 2);
+        const std::string nm(name(kind));
+        if (full) {
+          add_report(nm, "fd" + std::to_string(order), check_fd(*be, d.net, d.X, d.Y, fo));
+        } else {
+          for (std::uint64_t k = 0; k < 8; ++k) {
+            const auto r = check_directional(*be, d.net, d.X, d.Y, 1000 + k, fo);
+            rows.push_back({nm, "dir" + std::to_string(k), 0, r.abs_err, r.rel_err, r.tol,
+                            r.passed ? "ok" : "FAIL", r.passed});
+          }
+        }
+        if (kind != BackendKind::naive) add_report(nm, "vs-naive", compare_backends(*be, *ref, d.net, d.X, d.Y));
+      }
+      bool ok = true;
+      for (const auto& r : rows) ok = ok && r.ok;
+      std::string out;
+      if (as_json) {
+        out = "{ \"passed\": " + std::string(ok ? "true" : "false") + ", \"rows\": [";
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+          const auto& r = rows[i];
+          out += std::string(i ? ",\n  " : "\n  ") + "{ \"backend\": \"" + r.backend + "\", \"check\": \"" +
+                 r.check + "\", \"layer\": " + std::to_string(r.layer) + ", \"max_abs_err\": " + fmt17(r.abs) +
+                 ", \"max_rel_err\": " + fmt17(r.rel) + ", \"tol\": " + fmt17(r.tol) + ", \"verdict\": \"" +
+                 r.verdict + "\" }";
+        }
+        out += "\n] }\n";
+      } else {
+        char line[256];
+        std::snprintf(line, sizeof line, "%-8s %-9s %5s %13s %13s %9s  %s\n", "backend", "check", "layer",
+                      "max_abs_err", "max_rel_err", "tol", "verdict");
+        out = line;
+        for (const auto& r : rows) {
+          std::snprintf(line, sizeof line, "%-8s %-9s %5d %13.3e %13.3e %9.1e  %s\n", r.backend.c_str(),
+                        r.check.c_str(), r.layer, r.abs, r.rel, r.tol, r.verdict.c_str());
+          out += line;
+        }
+      }
+      std::fputs(out.c_str(), stdout);
+      std::cerr << "nnlab gradcheck: " << (ok ? "passed" : "FAILED") << " (" << rows.size() << " rows, "
+                << d.net.n_params() << " parameters, " << (full ? "every parameter" : "8 directions")
+                << ", layer 0 = the cost J or X)\n";
+      return ok ? kOk : kCheckFailed;
+    };
+  });
+}
+
+}  // namespace nnlab::cli

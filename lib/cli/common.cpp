@@ -1,0 +1,65 @@
+#include "common.hpp"
+
+#include "nnlab/blas.hpp"
+#include "nnlab/error.hpp"
+#include "nnlab/io.hpp"
+
+#include <thread>
+
+namespace nnlab::cli {
+
+Data load(const std::string& model, const std::string& x, const std::string& y) {
+  Data d;
+  d.net = read_model(model);
+  const arma::mat X = read_csv(x);
+  if (X.n_cols != d.net.n_in())
+    throw InputError(x + ": has " + std::to_string(X.n_cols) + " columns, the model has " +
+                     std::to_string(d.net.n_in()) + " inputs");
+  d.X = X.t();
+  if (!y.empty()) {
+    const arma::mat Y = read_csv(y);
+    validate_data(d.net, X, x, Y, y);
+    d.Y = Y.t();
+  }
+  return d;
+}
+
+void add_backend_options(CLI::App* sub, BackendOpts& o, bool with_graph) {
+  std::vector<std::string> names{"naive", "matrix", "openmp"};
+  if (with_graph) names.push_back("graph");
+  sub->add_option("--backend", o.backend, "how the gradient is computed")
+      ->check(CLI::IsMember(names))
+      ->capture_default_str();
+  sub->add_option("--threads", o.threads, "threads (>= 1; default: all cores)")
+      ->check(CLI::Range(1, 4096));
+}
+
+std::unique_ptr<Backend<double>> make(const BackendOpts& o) {
+  const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+  const int n = o.threads > 0 ? o.threads : cores;
+  const auto kind = *backend_from_name(o.backend);
+  // One owner of the cores at a time: OpenMP loops with BLAS threads spinning beside
+  // them oversubscribe the machine (see README, "Threads").
+  set_blas_threads(kind == BackendKind::openmp || kind == BackendKind::naive ? 1 : n);
+  return make_backend<double>(kind, n);
+}
+
+std::string json_vector(const arma::vec& v) {
+  std::string s = "[";
+  for (arma::uword i = 0; i < v.n_elem; ++i) s += (i ? ", " : "") + fmt17(v[i]);
+  return s + "]";
+}
+
+std::string json_matrix(const arma::mat& M) {
+  std::string s = "[";
+  for (arma::uword r = 0; r < M.n_rows; ++r) s += (r ? ", " : "") + json_vector(M.row(r).t());
+  return s + "]";
+}
+
+bool all_finite(const Grads<double>& g) {
+  for (std::size_t l = 0; l < g.dW.size(); ++l)
+    if (!g.dW[l].is_finite() || !g.db[l].is_finite()) return false;
+  return true;
+}
+
+}  // namespace nnlab::cli

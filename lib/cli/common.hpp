@@ -1,0 +1,39 @@
+// Shared pieces of the nnlab subcommands: loading the contract's files, JSON output.
+#pragma once
+#include "nnlab/backend.hpp"
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+namespace nnlab::cli {
+
+// Exit codes (contract section 4).
+inline constexpr int kOk = 0, kCheckFailed = 1, kBadInput = 2;
+
+struct Data {
+  Network<double> net;
+  arma::mat X, Y;  // one sample per column (the files hold one sample per row)
+};
+// Reads the model and the data, checks every rule of the contract; InputError otherwise.
+Data load(const std::string& model, const std::string& x, const std::string& y);
+
+// Options every gradient command has.
+struct BackendOpts {
+  std::string backend = "matrix";
+  int threads = 0;  // 0: all cores
+};
+void add_backend_options(CLI::App* sub, BackendOpts& o, bool with_graph = true);
+// Makes the backend and gives the cores to the right pool (BLAS for matrix/graph, OpenMP
+// for openmp, nobody for naive).
+std::unique_ptr<Backend<double>> make(const BackendOpts& o);
+
+std::string json_matrix(const arma::mat& M);  // [[...], ...], 17 digits
+std::string json_vector(const arma::vec& v);  // [...]
+bool all_finite(const Grads<double>& g);
+
+// Registration of the subcommands (one function per file).
+void register_grad(CLI::App& app, std::function<int()>& run);
+void register_gradcheck(CLI::App& app, std::function<int()>& run);
+void register_predict(CLI::App& app, std::function<int()>& run);
+
+}  // namespace nnlab::cli

@@ -1,0 +1,46 @@
+// nnlab: one executable, one subcommand per task (contract section 4).
+//   exit 0 success, 1 a check that ran and failed (or a non-finite result), 2 bad usage or
+//   bad input (one line on stderr naming the file, the place and the problem), 3 a bug.
+#include "common.hpp"
+
+#include "nnlab/blas.hpp"
+#include "nnlab/error.hpp"
+
+#include <iostream>
+
+int main(int argc, char** argv) {
+  using namespace nnlab::cli;
+  CLI::App app{"nnlab: the numerics of neural networks (see README.md and the contract)", "nnlab"};
+  app.require_subcommand(1, 1);
+  app.set_version_flag("--version", [] {
+    return std::string("nnlab 0.1.0; ") + nnlab::describe(nnlab::blas_info());
+  });
+  std::function<int()> run;
+  register_grad(app, run);
+  register_gradcheck(app, run);
+  register_predict(app, run);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "nnlab: " << e.what() << " (see nnlab --help)\n";
+    return kBadInput;
+  }
+  try {
+    return run ? run() : kBadInput;
+  } catch (const nnlab::InputError& e) {
+    std::cerr << e.what() << "\n";
+    return kBadInput;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "nnlab: out of memory for this input\n";
+    return kBadInput;
+  } catch (const std::exception& e) {
+    std::cerr << "nnlab: internal error: " << e.what() << "\n";
+    return 3;
+  }
+}

@@ -1,0 +1,67 @@
+// nnlab/backend.hpp -- one interface, four ways to compute the same equations.
+//
+//   naive   scalar loops over samples, neurons and inputs (the documented reference)
+//   matrix  Armadillo expressions only: W*A, W.t()*dZ, dZ*A.t(), sum(dZ,1) -> BLAS
+//   openmp  the loop form parallelised with OpenMP; every output element is computed by
+//           one thread in a fixed order, so results are bit-identical for any thread count
+//   graph   the reverse-mode autodiff engine of nnlab/graph.hpp
+//
+// Forward fills the cache (Z[l], A[l]); cost() reads it; backward() computes dZ[L] from the
+// loss, runs back through the layers (dW, db, dA[l-1], dZ[l-1]) and adds the regularisation
+// gradient.  vjp() runs the same backward pass from any output gradient dA[L] (no loss,
+// no 1/m, no regularisation): one call per sample and output gives the rows of the
+// per-sample Jacobian that Gauss-Newton needs.
+#pragma once
+#include "nnlab/network.hpp"
+
+#include <memory>
+#include <optional>
+#include <string_view>
+
+namespace nnlab {
+
+enum class BackendKind { naive, matrix, openmp, graph };
+inline constexpr BackendKind kAllBackends[] = {BackendKind::naive, BackendKind::matrix,
+                                               BackendKind::openmp, BackendKind::graph};
+std::string_view name(BackendKind b);
+std::optional<BackendKind> backend_from_name(std::string_view s);
+
+template <class T = double> class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual BackendKind kind() const = 0;
+
+  // X is n_0 x m.  Fills cache.Z, cache.A (resizing the cache if needed).
+  virtual void forward(const Network<T>& net, const arma::Mat<T>& X, Cache<T>& cache) = 0;
+  // J from the forward cache: mean loss + regularisation.
+  virtual T cost(const Network<T>& net, const arma::Mat<T>& Y, Cache<T>& cache) = 0;
+  // dJ/dW, dJ/db (regularisation included) and, if want_dX, dJ/dX; needs forward() first.
+  virtual void backward(const Network<T>& net, const arma::Mat<T>& X, const arma::Mat<T>& Y,
+                        Cache<T>& cache, Grads<T>& grads, bool want_dX = false);
+  // The backward pass from an arbitrary output gradient dA_L (n_L x m): fills grads with
+  // sum_i dA_L(:,i)' dA[L](:,i)/dtheta.  Needs forward() first.
+  virtual void vjp(const Network<T>& net, const arma::Mat<T>& X, const arma::Mat<T>& dA_L,
+                   Cache<T>& cache, Grads<T>& grads, bool want_dX = false);
+
+  // Convenience: forward + cost + backward; returns J.
+  T value_and_grad(const Network<T>& net, const arma::Mat<T>& X, const arma::Mat<T>& Y,
+                   Cache<T>& cache, Grads<T>& grads, bool want_dX = false);
+  // Convenience: forward + cost.
+  T value(const Network<T>& net, const arma::Mat<T>& X, const arma::Mat<T>& Y, Cache<T>& cache);
+
+ protected:
+  // cache.dZ[L-1] <- gradient of the mean loss with respect to Z[L].
+  virtual void loss_backward(const Network<T>& net, const arma::Mat<T>& Y, Cache<T>& cache) = 0;
+  // cache.dZ[L-1] <- dA_L o g_L'(Z[L]) (softmax: its JVP).
+  virtual void output_backward(const Network<T>& net, const arma::Mat<T>& dA_L, Cache<T>& cache) = 0;
+  // From cache.dZ[L-1] down to layer 1: dW, db, dA, dZ; dX = dA[0] if asked.
+  virtual void backprop(const Network<T>& net, const arma::Mat<T>& X, Cache<T>& cache,
+                        Grads<T>& grads, bool want_dX) = 0;
+};
+
+// threads: the OpenMP thread count of the openmp backend (>= 1); the other backends do not
+// start threads of their own (BLAS threads are set with set_blas_threads, nnlab/blas.hpp).
+template <class T = double>
+std::unique_ptr<Backend<T>> make_backend(BackendKind kind, int threads = 1);
+
+}  // namespace nnlab

@@ -1,0 +1,77 @@
+// The parts of the backend interface that every backend shares, and the factory.
+#include "nnlab/backend.hpp"
+
+#include "nnlab/error.hpp"
+
+#include <string>
+
+namespace nnlab {
+
+std::string_view name(BackendKind b) {
+  switch (b) {
+    case BackendKind::naive: return "naive";
+    case BackendKind::matrix: return "matrix";
+    case BackendKind::openmp: return "openmp";
+    case BackendKind::graph: return "graph";
+  }
+  return "?";
+}
+
+std::optional<BackendKind> backend_from_name(std::string_view s) {
+  for (auto b : kAllBackends) if (name(b) == s) return b;
+  return std::nullopt;
+}
+
+template <class T>
+void Backend<T>::backward(const Network<T>& net, const arma::Mat<T>& X, const arma::Mat<T>& Y,
+                          Cache<T>& cache, Grads<T>& grads, bool want_dX) {
+  loss_backward(net, Y, cache);
+  backprop(net, X, cache, grads, want_dX);
+  add_regularization_grad(net, grads);
+}
+
+template <class T>
+void Backend<T>::vjp(const Network<T>& net, const arma::Mat<T>& X, const arma::Mat<T>& dA_L,
+                     Cache<T>& cache, Grads<T>& grads, bool want_dX) {
+  output_backward(net, dA_L, cache);
+  backprop(net, X, cache, grads, want_dX);
+}
+
+template <class T>
+T Backend<T>::value_and_grad(const Network<T>& net, const arma::Mat<T>& X, const arma::Mat<T>& Y,
+                             Cache<T>& cache, Grads<T>& grads, bool want_dX) {
+  forward(net, X, cache);
+  const T J = cost(net, Y, cache);
+  backward(net, X, Y, cache, grads, want_dX);
+  return J;
+}
+
+template <class T>
+T Backend<T>::value(const Network<T>& net, const arma::Mat<T>& X, const arma::Mat<T>& Y,
+                    Cache<T>& cache) {
+  forward(net, X, cache);
+  return cost(net, Y, cache);
+}
+
+template <class T> std::unique_ptr<Backend<T>> make_naive_backend();
+template <class T> std::unique_ptr<Backend<T>> make_matrix_backend();
+template <class T> std::unique_ptr<Backend<T>> make_openmp_backend(int threads);
+template <class T> std::unique_ptr<Backend<T>> make_graph_backend();
+
+template <class T> std::unique_ptr<Backend<T>> make_backend(BackendKind kind, int threads) {
+  if (threads < 1) throw InputError("make_backend: threads must be >= 1, got " + std::to_string(threads));
+  switch (kind) {
+    case BackendKind::naive: return make_naive_backend<T>();
+    case BackendKind::matrix: return make_matrix_backend<T>();
+    case BackendKind::openmp: return make_openmp_backend<T>(threads);
+    case BackendKind::graph: return make_graph_backend<T>();
+  }
+  throw std::logic_error("make_backend: unknown kind");
+}
+
+template class Backend<float>;
+template class Backend<double>;
+template std::unique_ptr<Backend<float>> make_backend<float>(BackendKind, int);
+template std::unique_ptr<Backend<double>> make_backend<double>(BackendKind, int);
+
+}  // namespace nnlab
