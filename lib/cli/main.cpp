@@ -19,6 +19,16 @@ int main(int argc, char** argv) {
   register_grad(app, run);
   register_gradcheck(app, run);
   register_predict(app, run);
+  std::string names;
+  bool known = false;
+  for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    names += (names.empty() ? "" : ", ") + sub->get_name();
+    known = known || (argc > 1 && sub->get_name() == argv[1]);
+  }
+  if (argc > 1 && argv[1][0] != '-' && !known) {
+    std::cerr << "nnlab: unknown subcommand '" << argv[1] << "' (one of: " << names << ")\n";
+    return kBadInput;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -124,10 +124,10 @@ Network<double> parse_model(std::string_view text, const std::string& src) {
     j = json::parse(text.begin(), text.end(), cb);
   } catch (const DuplicateKey& d) {
     throw InputError(src + ": duplicate key " + quote(d.key));
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for 1e999
     std::string msg = e.what();
-    const auto p = msg.find("parse error");
-    if (p != std::string::npos) msg = msg.substr(p);
+    const auto p = msg.find("] ");
+    if (p != std::string::npos) msg = msg.substr(p + 2);
     throw InputError(src + ": invalid JSON: " + msg);
   }
   if (!j.is_object()) throw InputError(src + ": the model must be a JSON object");

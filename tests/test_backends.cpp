@@ -1,0 +1,173 @@
+// The three hand-written backends (and the graph backend) against finite differences,
+// against each other, across thread counts, and in float.
+#include "helpers.hpp"
+#include "nnlab/gradcheck.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace nnlab;
+using test::make_case;
+
+namespace {
+const std::size_t kBatches[] = {1, 3, 8, 64};
+}
+
+TEST_CASE("every backend matches central FD over all activations, losses, depths 1-6, batches, l1/l2",
+          "[backends][fd]") {
+  std::size_t idx = 0, kink_entries = 0, entries = 0;
+  for (Activation a : kAllActivations)
+    for (Loss loss : kAllLosses) {
+      ++idx;
+      const std::size_t depth = 1 + idx % 6, m = kBatches[idx % 4];
+      const double l1 = idx % 3 == 1 ? 0.01 : 0, l2 = idx % 3 == 2 ? 0.02 : 0;
+      auto c = make_case(idx, depth, a, loss, m, l1, l2);
+      for (BackendKind k : kAllBackends) {
+        auto be = make_backend<double>(k, 2);
+        FdOptions o;
+        o.check_input = true;
+        const auto r = check_fd(*be, c.net, c.X, c.Y, o);
+        INFO(name(a) << " / " << name(loss) << " depth " << depth << " m " << m << " l1 " << l1 << " l2 " << l2
+                     << " backend " << name(k));
+        for (const auto& b : r.blocks) {
+          INFO(b.name << ": max rel " << b.max_rel << " (" << b.analytic << " vs " << b.numeric << "), "
+                      << b.n_kink << "/" << b.n << " at kinks, verdict " << b.verdict);
+          REQUIRE((b.passed || b.verdict == "kink-only"));
+          kink_entries += b.n_kink;
+          entries += b.n;
+        }
+      }
+    }
+  // Kinks are left out, but they must stay rare or the check says little.
+  REQUIRE(double(kink_entries) < 0.05 * double(entries));
+}
+
+TEST_CASE("smooth networks: FD relative error <= 1e-7 on every block, nothing left out", "[backends][fd]") {
+  for (Activation a : {Activation::tanh, Activation::sigmoid, Activation::gelu, Activation::softplus,
+                       Activation::atan, Activation::tanhshrink, Activation::logsigmoid, Activation::identity}) {
+    for (Loss loss : kAllLosses) {
+      auto c = make_case(100 + std::size_t(a) * 4 + std::size_t(loss), 3, a, loss, 16, 0, 0.01);
+      auto be = make_backend<double>(BackendKind::naive);
+      const auto r = check_fd(*be, c.net, c.X, c.Y);
+      INFO(name(a) << " / " << name(loss));
+      REQUIRE(r.passed);
+      for (const auto& b : r.blocks) {
+        REQUIRE(b.max_rel <= kFdRelTol);
+        REQUIRE(b.n_kink == 0);
+      }
+    }
+  }
+}
+
+TEST_CASE("backends agree with the naive reference to 1e-12 relative", "[backends]") {
+  std::size_t idx = 0;
+  for (std::size_t depth = 1; depth <= 6; ++depth)
+    for (Activation a : kAllActivations)
+      for (Loss loss : kAllLosses) {
+        ++idx;
+        auto c = make_case(5000 + idx, depth, a, loss, kBatches[idx % 4] + depth, idx % 2 ? 0.01 : 0,
+                           idx % 3 ? 0.02 : 0);
+        auto ref = make_backend<double>(BackendKind::naive);
+        for (BackendKind k : {BackendKind::matrix, BackendKind::openmp, BackendKind::graph}) {
+          auto be = make_backend<double>(k, 3);
+          const auto r = compare_backends(*be, *ref, c.net, c.X, c.Y);
+          INFO(name(k) << " " << name(a) << " " << name(loss) << " depth " << depth);
+          for (const auto& b : r.blocks) {
+            INFO(b.name << " rel " << b.max_rel);
+            REQUIRE(b.max_rel <= kBackendRelTol);
+          }
+        }
+      }
+}
+
+TEST_CASE("openmp: bit-identical results for 1, 2, 3 and 8 threads", "[backends][openmp]") {
+  for (Loss loss : kAllLosses) {
+    auto c = make_case(77 + std::size_t(loss), 4, Activation::gelu, loss, 67, 0.01, 0.01);
+    // Wider layers so every thread gets work.
+    c.net = random_network<double>({9, 40, 33, 17, c.net.n_out()},
+                                   {Activation::tanh, Activation::relu, Activation::elu, c.net.layers.back().act},
+                                   loss, 9, 0.5, 0.01, 0.01);
+    c.X = arma::randn(9, 67);
+    Grads<double> g1;
+    Cache<double> c1;
+    auto be1 = make_backend<double>(BackendKind::openmp, 1);
+    const double J1 = be1->value_and_grad(c.net, c.X, c.Y, c1, g1, true);
+    for (int t : {2, 3, 8}) {
+      auto be = make_backend<double>(BackendKind::openmp, t);
+      Grads<double> g;
+      Cache<double> cc;
+      const double J = be->value_and_grad(c.net, c.X, c.Y, cc, g, true);
+      INFO(t << " threads, loss " << name(loss));
+      REQUIRE(J == J1);  // bitwise
+      for (std::size_t l = 0; l < g.dW.size(); ++l) {
+        REQUIRE(arma::approx_equal(g.dW[l], g1.dW[l], "absdiff", 0.0));
+        REQUIRE(arma::approx_equal(g.db[l], g1.db[l], "absdiff", 0.0));
+      }
+      REQUIRE(arma::approx_equal(g.dX, g1.dX, "absdiff", 0.0));
+    }
+  }
+}
+
+TEST_CASE("float instantiation agrees with double within the float tolerance", "[backends][float]") {
+  for (Loss loss : kAllLosses) {
+    auto c = make_case(300 + std::size_t(loss), 4, Activation::tanh, loss, 32, 0, 0.01);
+    auto netf = c.net.cast<float>();
+    arma::fmat Xf = arma::conv_to<arma::fmat>::from(c.X), Yf = arma::conv_to<arma::fmat>::from(c.Y);
+    Grads<double> gd;
+    Cache<double> cd;
+    const double Jd = make_backend<double>(BackendKind::naive)->value_and_grad(c.net, c.X, c.Y, cd, gd);
+    for (BackendKind k : kAllBackends) {
+      Grads<float> gf;
+      Cache<float> cf;
+      const float Jf = make_backend<float>(k, 2)->value_and_grad(netf, Xf, Yf, cf, gf);
+      INFO(name(k) << " " << name(loss));
+      REQUIRE(std::abs(Jf - Jd) <= kFloatRelTol * std::abs(Jd));
+      for (std::size_t l = 0; l < gd.dW.size(); ++l) {
+        REQUIRE(rel_diff(arma::mat(arma::conv_to<arma::mat>::from(gf.dW[l])), gd.dW[l]) <= kFloatRelTol);
+        REQUIRE(rel_diff(arma::mat(arma::conv_to<arma::mat>::from(gf.db[l])), arma::mat(gd.db[l])) <= kFloatRelTol);
+      }
+    }
+  }
+}
+
+TEST_CASE("vjp gives per-sample Jacobian rows that match finite differences", "[backends][vjp]") {
+  auto c = make_case(11, 3, Activation::sigmoid, Loss::mse, 5);
+  const arma::uword nL = c.net.n_out();
+  for (BackendKind k : kAllBackends) {
+    auto be = make_backend<double>(k, 2);
+    Cache<double> cache;
+    Grads<double> g;
+    const arma::uword t = 3, out = nL - 1;  // sample 3, last output
+    be->forward(c.net, c.X.col(t), cache);
+    arma::mat v(nL, 1, arma::fill::zeros);
+    v(out, 0) = 1;
+    be->vjp(c.net, c.X.col(t), v, cache, g, true);
+    const arma::vec row = g.flatten();
+    const arma::vec theta = flatten_params(c.net);
+    Network<double> p = c.net;
+    for (arma::uword i = 0; i < theta.n_elem; ++i) {
+      auto f = [&](double x) {
+        arma::vec th = theta;
+        th[i] = x;
+        set_params(p, th);
+        Cache<double> cc;
+        be->forward(p, c.X.col(t), cc);
+        return cc.A.back()(out, 0);
+      };
+      INFO(name(k) << " parameter " << i);
+      REQUIRE(row[i] == Approx(fd_central(f, theta[i], 1e-3, 4)).epsilon(1e-8).margin(1e-12));
+    }
+  }
+}
+
+TEST_CASE("the workspace is reused: same sizes, same buffers", "[backends]") {
+  auto c = make_case(5, 3, Activation::relu, Loss::mse, 16);
+  auto be = make_backend<double>(BackendKind::matrix);
+  Cache<double> cache;
+  Grads<double> g;
+  be->value_and_grad(c.net, c.X, c.Y, cache, g);
+  const double* z0 = cache.Z[0].memptr();
+  const double* w0 = g.dW[0].memptr();
+  be->value_and_grad(c.net, c.X, c.Y, cache, g);
+  REQUIRE(cache.Z[0].memptr() == z0);
+  REQUIRE(g.dW[0].memptr() == w0);
+}

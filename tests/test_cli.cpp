@@ -1,0 +1,157 @@
+// The nnlab command line, run as a user runs it: outputs parsed and compared with the
+// library, every bad input exit 2 with one line on stderr naming the file, nothing on
+// stdout, and no output file left behind.
+#include "helpers.hpp"
+#include "nnlab/gradcheck.hpp"
+#include "nnlab/io.hpp"
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+
+using namespace nnlab;
+namespace fs = std::filesystem;
+
+namespace {
+struct Run { int code; std::string out, err; };
+
+fs::path tmpdir() {
+  static const fs::path d = [] {
+    auto p = fs::temp_directory_path() / ("nnlab_cli_" + std::to_string(::getpid()));
+    fs::create_directories(p);
+    return p;
+  }();
+  return d;
+}
+
+std::string put(const std::string& name, const std::string& text) {
+  const auto p = tmpdir() / name;
+  std::ofstream(p, std::ios::binary) << text;
+  return p.string();
+}
+
+Run run(const std::string& args) {
+  const auto o = tmpdir() / "stdout", e = tmpdir() / "stderr";
+  const std::string cmd = std::string(NNLAB_EXE) + " " + args + " >" + o.string() + " 2>" + e.string() + " </dev/null";
+  const int st = std::system(cmd.c_str());
+  Run r{WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), read_file(o.string()), read_file(e.string())};
+  return r;
+}
+
+std::size_t lines(const std::string& s) { return std::size_t(std::count(s.begin(), s.end(), '\n')); }
+
+struct Files { std::string m, x, y; test::Case c; };
+Files write_case(const std::string& tag, std::uint64_t seed, Activation a, Loss loss, std::size_t depth = 3) {
+  Files f;
+  f.c = test::make_case(seed, depth, a, loss, 6, 0.01, 0.02);
+  f.m = put(tag + ".json", model_to_json(f.c.net));
+  f.x = put(tag + "_x.csv", csv_to_string(f.c.X.t()));
+  f.y = put(tag + "_y.csv", csv_to_string(f.c.Y.t()));
+  return f;
+}
+}  // namespace
+
+TEST_CASE("nnlab grad prints the library's loss and gradient on every backend", "[cli]") {
+  for (Loss loss : kAllLosses) {
+    auto f = write_case("g" + std::string(name(loss)), 21 + std::size_t(loss), Activation::softplus, loss);
+    // The files hold 17 digits, so the library sees exactly the same numbers.
+    const auto net = read_model(f.m);
+    const arma::mat X = read_csv(f.x).t(), Y = read_csv(f.y).t();
+    Cache<double> c;
+    Grads<double> g;
+    const double J = make_backend<double>(BackendKind::naive)->value_and_grad(net, X, Y, c, g);
+    for (const char* b : {"naive", "matrix", "openmp", "graph"}) {
+      const auto r = run("grad --model " + f.m + " --x " + f.x + " --y " + f.y + " --backend " + b + " --threads 2");
+      INFO(b << ": " << r.err);
+      REQUIRE(r.code == 0);
+      const auto j = nlohmann::json::parse(r.out);
+      REQUIRE(j["loss"].get<double>() == Approx(J).epsilon(1e-12));
+      REQUIRE(j["grads"].size() == net.depth());
+      for (std::size_t l = 0; l < net.depth(); ++l) {
+        const auto& W = j["grads"][l]["W"];
+        REQUIRE(W.size() == g.dW[l].n_rows);
+        for (arma::uword i = 0; i < g.dW[l].n_rows; ++i)
+          for (arma::uword k = 0; k < g.dW[l].n_cols; ++k)
+            REQUIRE(W[i][k].get<double>() == Approx(g.dW[l](i, k)).epsilon(1e-10).margin(1e-14));
+        REQUIRE(j["grads"][l]["b"].size() == g.db[l].n_elem);
+      }
+    }
+  }
+}
+
+TEST_CASE("nnlab predict prints A[L], one sample per row, 17 digits", "[cli]") {
+  auto f = write_case("p", 5, Activation::tanh, Loss::ce);
+  const auto r = run("predict --model " + f.m + " --x " + f.x);
+  REQUIRE(r.code == 0);
+  const arma::mat P = parse_csv(r.out, "stdout");
+  Cache<double> c;
+  make_backend<double>(BackendKind::naive)->forward(read_model(f.m), read_csv(f.x).t(), c);
+  REQUIRE(P.n_rows == f.c.X.n_cols);
+  REQUIRE(rel_diff(P, arma::mat(c.A.back().t())) <= 1e-14);
+}
+
+TEST_CASE("nnlab gradcheck passes on a correct model and fails (exit 1) under an impossible tolerance", "[cli]") {
+  auto f = write_case("gc", 8, Activation::tanh, Loss::mse, 2);
+  auto r = run("gradcheck --model " + f.m + " --x " + f.x + " --y " + f.y);
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  REQUIRE(r.out.find("graph") != std::string::npos);
+  r = run("gradcheck --json --model " + f.m + " --x " + f.x + " --y " + f.y);
+  REQUIRE(r.code == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  REQUIRE(j["passed"] == true);
+  REQUIRE(j["rows"].size() >= 4 * 2);
+  r = run("gradcheck --tol 1e-30 --model " + f.m + " --x " + f.x + " --y " + f.y);
+  REQUIRE(r.code == 1);
+  r = run("gradcheck --mode directional --model " + f.m + " --x " + f.x + " --y " + f.y);
+  REQUIRE(r.code == 0);
+}
+
+TEST_CASE("--help exits 0 for every subcommand", "[cli]") {
+  for (const char* s : {"", "grad ", "gradcheck ", "predict "}) {
+    const auto r = run(std::string(s) + "--help");
+    REQUIRE(r.code == 0);
+    REQUIRE(r.out.find("--") != std::string::npos);
+  }
+}
+
+TEST_CASE("bad input: exit 2, one line on stderr naming the file, nothing on stdout", "[cli][bad-input]") {
+  auto f = write_case("ok", 3, Activation::relu, Loss::mse, 2);
+  const std::string ok = "--model " + f.m + " --x " + f.x + " --y " + f.y;
+  const std::string n0 = std::to_string(f.c.net.n_in());
+  struct Bad { std::string args, names; };
+  std::vector<Bad> cases = {
+      {"grad --model /nonexistent.json --x " + f.x + " --y " + f.y, "/nonexistent.json"},
+      {"grad --model " + put("b1.json", "{\"format\":") + " --x " + f.x + " --y " + f.y, "b1.json"},
+      {"grad --model " + put("b2.json", "{}") + " --x " + f.x + " --y " + f.y, "b2.json"},
+      {"grad --model " + f.m + " --x " + put("b3.csv", "1,2\nx,y\n") + " --y " + f.y, "b3.csv"},
+      {"grad --model " + f.m + " --x " + put("b4.csv", "1\n") + " --y " + f.y, "b4.csv"},
+      {"grad --model " + f.m + " --x " + f.x + " --y " + put("b5.csv", "1\n2\n"), "b5.csv"},
+      {"grad --model " + f.m + " --x " + f.x + " --y " + put("b6.csv", "nan\n"), "b6.csv"},
+      {"grad " + ok + " --backend fast", "backend"},
+      {"grad " + ok + " --threads 0", "threads"},
+      {"grad --x " + f.x + " --y " + f.y, "model"},
+      {"frobnicate", "frobnicate"},
+      {"predict --model " + f.m + " --x /tmp", "/tmp"},
+      {"gradcheck --model " + f.m + " --x " + f.x + " --y " + put("b7.csv", "1,2\n3\n"), "b7.csv"},
+  };
+  for (const auto& b : cases) {
+    const auto r = run(b.args);
+    INFO(b.args << "\nstderr: " << r.err);
+    REQUIRE(r.code == 2);
+    REQUIRE(r.out.empty());
+    REQUIRE(lines(r.err) == 1);
+    REQUIRE(r.err.find(b.names) != std::string::npos);
+  }
+}
+
+TEST_CASE("a non-finite result exits 1", "[cli]") {
+  // exp overflow: elu is fine, but mse on huge weights overflows to inf.
+  const std::string m = put("inf.json", R"({"format":"nnlab-model","version":1,"loss":"mse",
+    "layers":[{"activation":"identity","W":[[1e308]],"b":[0]}]})");
+  const auto r = run("grad --model " + m + " --x " + put("inf_x.csv", "1e10\n") + " --y " + put("inf_y.csv", "0\n"));
+  REQUIRE(r.code == 1);
+  REQUIRE(r.out.empty());
+}
