@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian packages nnlab needs -- only the missing ones, so it is fast (a few
+# dpkg queries) when everything is present.  Idempotent.  Needs root or sudo to install.
+#   scripts/install-deps.sh            build, test, labs, plots
+#   scripts/install-deps.sh --torch    also PyTorch and numpy (reference checks, benchmarks)
+set -euo pipefail
+pkgs=(
+  build-essential cmake                       # compiler, CMake >= 3.25
+  libarmadillo-dev liblapack-dev libopenblas-dev   # Armadillo over OpenBLAS + LAPACK
+  catch2 nlohmann-json3-dev libcli11-dev libbenchmark-dev
+  libgnuplot-iostream-dev gnuplot-nox         # plots (gnuplot-iostream needs boost)
+  libboost-iostreams-dev libboost-filesystem-dev libboost-system-dev
+  graphviz                                    # computational-graph pictures (dot)
+  clang libclang-rt-14-dev                    # libFuzzer targets
+  dataset-fashion-mnist zlib1g-dev            # the real data set, read from its .gz files
+)
+if [[ "${1:-}" == "--torch" ]]; then pkgs+=(python3-torch python3-numpy); fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#pkgs[@]} Debian packages present"
+  exit 0
+fi
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+echo "install-deps: installing ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+echo "install-deps: done"

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The main command of README.md: install what is missing, build (release), run every lab,
+# then regenerate every figure from the CSV the labs wrote.  Results go to results/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=${NNLAB_JOBS:-2}
+scripts/install-deps.sh
+cmake --preset release >/dev/null
+cmake --build --preset release -j "$jobs"
+export NNLAB_RESULTS="$PWD/results"
+failed=()
+for lab in build/release/labs/lab*; do
+  [[ -x "$lab" ]] || continue
+  echo
+  echo "################ $(basename "$lab")"
+  start=$(date +%s.%N)
+  if ! "$lab"; then failed+=("$(basename "$lab")"); fi
+  printf '(%s: %.1f s)\n' "$(basename "$lab")" "$(echo "$(date +%s.%N) - $start" | bc)"
+done
+echo
+scripts/plots.sh
+if ((${#failed[@]})); then
+  echo "run-all: FAILED labs: ${failed[*]}"
+  exit 1
+fi
+echo "run-all: every lab ran; results and figures are in results/"

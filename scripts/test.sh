@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The test command of README.md (and exactly what .ci/run runs):
+# install what is missing, build, run the whole test suite with OpenMP on and with it off,
+# then fuzz the two input readers for a bounded time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=${NNLAB_JOBS:-2}
+scripts/install-deps.sh
+for preset in ci ci-noomp; do
+  echo "== test.sh: preset $preset"
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset" -j "$jobs"
+  ctest --preset "$preset" -j "$jobs"
+done
+echo "== test.sh: fuzzing the model and CSV readers (${NNLAB_FUZZ_SECONDS:-30} s each)"
+cmake --preset fuzz -DNNLAB_FUZZ_SECONDS="${NNLAB_FUZZ_SECONDS:-30}" >/dev/null
+cmake --build --preset fuzz -j "$jobs"
+ctest --preset fuzz
