@@ -13,9 +13,10 @@ for lab in build/release/labs/lab*; do
   [[ -x "$lab" ]] || continue
   echo
   echo "################ $(basename "$lab")"
-  start=$(date +%s.%N)
+  start=$(date +%s%N)
   if ! "$lab"; then failed+=("$(basename "$lab")"); fi
-  printf '(%s: %.1f s)\n' "$(basename "$lab")" "$(echo "$(date +%s.%N) - $start" | bc)"
+  ms=$((($(date +%s%N) - start) / 1000000))
+  printf '(%s: %d.%03d s)\n' "$(basename "$lab")" $((ms / 1000)) $((ms % 1000))
 done
 echo
 scripts/plots.sh

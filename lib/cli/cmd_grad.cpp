@@ -78,22 +78,30 @@ void register_gradcheck(CLI::App& app, std::function<int()>& run) {
       "gradcheck",
       "every backend's gradient against central finite differences and against the naive "
       "reference; one row per backend and layer; exit 1 if any is over its tolerance");
-  auto f = std::make_shared<Files>();
-  add_files(s, *f, true);
-  static bool as_json = false;
-  static std::string mode = "auto";
-  static int order = 4;
-  static double tol = 0;
-  s->add_flag("--json", as_json, "print the rows as JSON instead of a table");
-  s->add_option("--mode", mode, "full: every parameter; directional: 8 random directions; "
-                                "auto: full up to 20000 parameters")
+  struct Opts {
+    Files files;
+    bool as_json = false;
+    std::string mode = "auto";
+    int order = 4;
+    double tol = 0;
+  };
+  auto o = std::make_shared<Opts>();
+  add_files(s, o->files, true);
+  s->add_flag("--json", o->as_json, "print the rows as JSON instead of a table");
+  s->add_option("--mode", o->mode, "full: every parameter; directional: 8 random directions; "
+                                   "auto: full up to 20000 parameters")
       ->check(CLI::IsMember({"auto", "full", "directional"}))->capture_default_str();
-  s->add_option("--order", order, "order of the central difference (2 or 4)")
+  s->add_option("--order", o->order, "order of the central difference (2 or 4)")
       ->check(CLI::IsMember({2, 4}))->capture_default_str();
-  s->add_option("--tol", tol, "relative tolerance against FD (default: 1e-7 for order 4, 1e-5 for 2)")
+  s->add_option("--tol", o->tol, "relative tolerance against FD (default: 1e-7 for order 4, 1e-5 for 2)")
       ->check(CLI::PositiveNumber);
-  s->callback([&run, f] {
-    run = [f] {
+  s->callback([&run, o] {
+    run = [o] {
+      const Files* f = &o->files;
+      const bool as_json = o->as_json;
+      const std::string& mode = o->mode;
+      const int order = o->order;
+      const double tol = o->tol;
       const Data d = load(f->model, f->x, f->y);
       set_blas_threads(1);
       FdOptions fo;
