@@ -2,7 +2,8 @@
 # Installs the Debian packages nnlab needs -- only the missing ones, so it is fast (a few
 # dpkg queries) when everything is present.  Idempotent.  Needs root or sudo to install.
 #   scripts/install-deps.sh            build, test, labs, plots
-#   scripts/install-deps.sh --torch    also PyTorch and numpy (reference checks, benchmarks)
+#   scripts/install-deps.sh --reference   also PyTorch, NumPy, SciPy (the independent reference
+#                                          checks, ctest -L reference; skipped without them)
 set -euo pipefail
 pkgs=(
   build-essential cmake                       # compiler, CMake >= 3.25
@@ -14,7 +15,7 @@ pkgs=(
   clang libclang-rt-14-dev                    # libFuzzer targets
   dataset-fashion-mnist zlib1g-dev            # the real data set, read from its .gz files
 )
-if [[ "${1:-}" == "--torch" ]]; then pkgs+=(python3-torch python3-numpy); fi
+if [[ "${1:-}" == "--reference" ]]; then pkgs+=(python3-torch python3-numpy python3-scipy); fi
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -4,6 +4,7 @@
 #include "helpers.hpp"
 #include "nnlab/gradcheck.hpp"
 #include "nnlab/io.hpp"
+#include "nnlab/lsq.hpp"
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -154,4 +155,54 @@ TEST_CASE("a non-finite result exits 1", "[cli]") {
   const auto r = run("grad --model " + m + " --x " + put("inf_x.csv", "1e10\n") + " --y " + put("inf_y.csv", "0\n"));
   REQUIRE(r.code == 1);
   REQUIRE(r.out.empty());
+}
+
+TEST_CASE("nnlab gauss-newton: the contract's JSON, zero start, the identity case in one step", "[cli][lsq]") {
+  // y = sigmoid(1.5 x1 - 0.5 x2 + 0.25) exactly, on a 6 x 2 grid of points.
+  std::string xs, ys, yl;
+  for (int i = 0; i < 6; ++i)
+    for (int j = 0; j < 2; ++j) {
+      const double x1 = -1.5 + 0.6 * i, x2 = -1.0 + 2.0 * j + 0.1 * i;
+      xs += fmt17(x1) + "," + fmt17(x2) + "\n";
+      ys += fmt17(1 / (1 + std::exp(-(1.5 * x1 - 0.5 * x2 + 0.25)))) + "\n";
+      yl += fmt17(2 * x1 + 3 * x2 - 1 + 0.01 * ((i * 7 + j * 3) % 5 - 2)) + "\n";
+    }
+  const std::string x = put("gn_x.csv", xs), y = put("gn_y.csv", ys), ylin = put("gn_ylin.csv", yl);
+  for (const char* m : {"gn", "lm"}) {
+    const auto r = run(std::string("gauss-newton --x ") + x + " --y " + y + " --method " + m);
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    const auto j = nlohmann::json::parse(r.out);
+    REQUIRE(j["w"].size() == 2);
+    REQUIRE(j["w"][0].get<double>() == Approx(1.5).epsilon(1e-9));
+    REQUIRE(j["w"][1].get<double>() == Approx(-0.5).epsilon(1e-9));
+    REQUIRE(j["b"].get<double>() == Approx(0.25).epsilon(1e-9));
+    REQUIRE(j["cost"].get<double>() < 1e-20);
+    REQUIRE(j["iterations"].get<int>() <= 15);
+    REQUIRE(j["history"].size() == std::size_t(j["iterations"].get<int>()) + 1);
+    REQUIRE(j["history"][0]["iter"] == 0);
+    REQUIRE(j["history"][0]["cost"].get<double>() > 0.01);  // from all zeros
+    for (const char* k : {"iter", "cost", "grad_norm", "step_norm"}) REQUIRE(j["history"][1].contains(k));
+    REQUIRE(j["status"].is_string());
+  }
+  // identity: one step from an arbitrary start lands on the least-squares solution
+  const auto r = run("gauss-newton --activation identity --max-iter 1 --x " + x + " --y " + ylin + " --init " +
+                     put("gn_init.csv", "10,-7,3\n"));
+  REQUIRE(r.code == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  const arma::vec ls = lsq::linear_least_squares(read_csv(x), read_csv(ylin).col(0));
+  REQUIRE(j["w"][0].get<double>() == Approx(ls[0]).epsilon(1e-12));
+  REQUIRE(j["b"].get<double>() == Approx(ls[2]).epsilon(1e-12));
+  // bad inputs
+  for (const std::string& args :
+       {std::string("gauss-newton --x ") + x + " --y " + put("gn_bad1.csv", "1,2\n"),
+        std::string("gauss-newton --x ") + x + " --y " + y + " --init " + put("gn_bad2.csv", "1,2\n"),
+        std::string("gauss-newton --x ") + x + " --y " + y + " --activation relu",
+        std::string("gauss-newton --x ") + x + " --y " + y + " --method newton"}) {
+    const auto b = run(args);
+    INFO(args << "\n" << b.err);
+    REQUIRE(b.code == 2);
+    REQUIRE(b.out.empty());
+    REQUIRE(lines(b.err) == 1);
+  }
 }

@@ -49,6 +49,7 @@ TEST_CASE("bad models are refused with the file, the place and the problem", "[i
       {"", "invalid JSON"},
       {"{", "invalid JSON"},
       {"[]", "must be a JSON object"},
+      {"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", "nested deeper"},
       {R"({"format":"nnlab-model","version":1,"loss":"mse","layers":[]})", "layers: must be a non-empty array"},
       {R"({"format":"nnlab","version":1,"loss":"mse","layers":[]})", "format"},
       {R"({"format":"nnlab-model","version":2,"loss":"mse","layers":[]})", "version"},

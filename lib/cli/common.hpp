@@ -35,5 +35,6 @@ bool all_finite(const Grads<double>& g);
 void register_grad(CLI::App& app, std::function<int()>& run);
 void register_gradcheck(CLI::App& app, std::function<int()>& run);
 void register_predict(CLI::App& app, std::function<int()>& run);
+void register_gauss_newton(CLI::App& app, std::function<int()>& run);
 
 }  // namespace nnlab::cli

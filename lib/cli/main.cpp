@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   register_grad(app, run);
   register_gradcheck(app, run);
   register_predict(app, run);
+  register_gauss_newton(app, run);
   std::string names;
   bool known = false;
   for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {

@@ -85,6 +85,10 @@ void write_file_atomic(const std::string& path, std::string_view content) {
 namespace {
 
 struct DuplicateKey { std::string key; };
+struct TooDeep {};
+// A model file nests 5 levels (model, layers, layer, W, row); anything far deeper is not a
+// model, and refusing it early keeps memory in proportion (a DOM node per bracket).
+constexpr int kMaxDepth = 16;
 
 double number_at(const json& v, const std::string& src, const std::string& where) {
   if (!v.is_number()) throw InputError(src + ": " + where + ": not a number");
@@ -113,7 +117,8 @@ const json& need(const json& o, const char* key, const std::string& src, const s
 Network<double> parse_model(std::string_view text, const std::string& src) {
   json j;
   std::vector<std::set<std::string>> open;
-  auto cb = [&](int, json::parse_event_t ev, json& parsed) {
+  auto cb = [&](int depth, json::parse_event_t ev, json& parsed) {
+    if (depth > kMaxDepth) throw TooDeep{};
     if (ev == json::parse_event_t::object_start) open.emplace_back();
     else if (ev == json::parse_event_t::object_end) open.pop_back();
     else if (ev == json::parse_event_t::key && !open.back().insert(parsed.get<std::string>()).second)
@@ -124,6 +129,8 @@ Network<double> parse_model(std::string_view text, const std::string& src) {
     j = json::parse(text.begin(), text.end(), cb);
   } catch (const DuplicateKey& d) {
     throw InputError(src + ": duplicate key " + quote(d.key));
+  } catch (const TooDeep&) {
+    throw InputError(src + ": JSON nested deeper than " + std::to_string(kMaxDepth) + " levels: not a model file");
   } catch (const json::exception& e) {  // parse_error, or out_of_range for 1e999
     std::string msg = e.what();
     const auto p = msg.find("] ");

@@ -1,0 +1,215 @@
+// Gauss-Newton / Levenberg-Marquardt: Jacobians against FD, the identity neuron in one
+// step, quadratic convergence on zero-residual data, agreement on noisy data, the normal
+// equations' lost digits, whole networks.
+#include "nnlab/gradcheck.hpp"
+#include "nnlab/lsq.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace nnlab;
+using namespace nnlab::lsq;
+
+namespace {
+struct Data { arma::mat X; arma::vec y, beta; };
+// K points x ~ U[-2, 2]^n, y = g(w.x + b) + noise * N(0,1), seeded.
+Data neuron_data(std::size_t K, std::size_t n, Activation g, double noise, unsigned seed) {
+  arma::arma_rng::set_seed(seed);
+  Data d;
+  d.X = 4 * arma::randu(K, n) - 2;
+  d.beta = arma::randn(n + 1);
+  const arma::vec z = arma::join_rows(d.X, arma::ones(K)) * d.beta;
+  d.y.set_size(K);
+  for (arma::uword k = 0; k < K; ++k) d.y[k] = act::value(g, z[k]);
+  d.y += noise * arma::randn(K);
+  return d;
+}
+arma::mat fd_jacobian(const Problem& p, const arma::vec& beta) {
+  arma::vec r;
+  p.evaluate(beta, r, nullptr);
+  arma::mat J(r.n_elem, beta.n_elem);
+  for (arma::uword j = 0; j < beta.n_elem; ++j)
+    for (arma::uword k = 0; k < r.n_elem; ++k)
+      J(k, j) = fd_central([&](double v) { arma::vec b = beta, rr; b[j] = v; p.evaluate(b, rr, nullptr); return rr[k]; },
+                           beta[j], 1e-3, 4);
+  return J;
+}
+}  // namespace
+
+TEST_CASE("neuron residuals and Jacobian: a hand-checked case", "[lsq]") {
+  // One point x = (1, 2), y = 1, beta = (0.5, -0.25, 0.1): z = 0.1, sigmoid.
+  NeuronProblem p(arma::mat{{1.0, 2.0}}, arma::vec{1.0}, Activation::sigmoid);
+  arma::vec r;
+  arma::mat J;
+  p.evaluate(arma::vec{0.5, -0.25, 0.1}, r, &J);
+  const double s = 1 / (1 + std::exp(-0.1));
+  CHECK(r[0] == Approx(1 - s).epsilon(1e-15));
+  CHECK(J(0, 0) == Approx(-s * (1 - s)).epsilon(1e-15));
+  CHECK(J(0, 1) == Approx(-2 * s * (1 - s)).epsilon(1e-15));
+  CHECK(J(0, 2) == Approx(-s * (1 - s)).epsilon(1e-15));
+}
+
+TEST_CASE("neuron Jacobians match finite differences (identity, sigmoid, tanh)", "[lsq]") {
+  for (Activation g : {Activation::identity, Activation::sigmoid, Activation::tanh}) {
+    const auto d = neuron_data(12, 3, g, 0.1, 5);
+    NeuronProblem p(d.X, d.y, g);
+    const arma::vec beta = arma::randn(4);
+    arma::vec r;
+    arma::mat J;
+    p.evaluate(beta, r, &J);
+    REQUIRE(rel_diff(J, fd_jacobian(p, beta)) <= 1e-9);
+  }
+}
+
+TEST_CASE("identity neuron: one Gauss-Newton step from any start is the LAPACK solution", "[lsq]") {
+  const auto d = neuron_data(40, 4, Activation::identity, 0.3, 7);
+  const arma::vec ls = linear_least_squares(d.X, d.y);
+  NeuronProblem p(d.X, d.y, Activation::identity);
+  for (unsigned seed : {1u, 2u, 3u}) {
+    arma::arma_rng::set_seed(seed);
+    arma::vec beta = 10 * arma::randn(5);
+    Options o;
+    o.max_iterations = 1;
+    solve(p, beta, o);
+    REQUIRE(arma::norm(beta - ls, "inf") <= 1e-12 * std::max(1.0, arma::norm(ls, "inf")));
+  }
+}
+
+TEST_CASE("zero-residual sigmoid neuron: cost below 1e-20 within 15 iterations from zero", "[lsq]") {
+  for (auto m : {Method::gauss_newton, Method::levenberg_marquardt})
+    for (unsigned seed : {1u, 2u, 3u, 4u})
+      for (std::size_t n : {1u, 2u, 5u}) {
+        const auto d = neuron_data(30 + 10 * n, n, Activation::sigmoid, 0, seed);
+        NeuronProblem p(d.X, d.y, Activation::sigmoid);
+        arma::vec beta(n + 1, arma::fill::zeros);
+        Options o;
+        o.method = m;
+        o.max_iterations = 15;
+        const auto s = solve(p, beta, o);
+        INFO(name(m) << " seed " << seed << " n " << n << "\n" << s.table());
+        REQUIRE(s.final_cost < 1e-20);
+        REQUIRE(s.iterations <= 15);
+        REQUIRE(arma::norm(beta - d.beta, "inf") <= 1e-8);
+        REQUIRE(s.history.size() >= 2);
+      }
+}
+
+TEST_CASE("Gauss-Newton converges quadratically on a zero-residual problem", "[lsq]") {
+  const auto d = neuron_data(50, 2, Activation::sigmoid, 0, 11);
+  NeuronProblem p(d.X, d.y, Activation::sigmoid);
+  arma::vec beta(3, arma::fill::zeros);
+  const auto s = solve(p, beta);
+  // Near the end, sqrt(cost) (the residual norm) is squared each step, give or take a constant.
+  bool quadratic = false;
+  for (std::size_t i = 2; i < s.history.size(); ++i) {
+    const double e0 = std::sqrt(s.history[i - 1].cost), e1 = std::sqrt(s.history[i].cost);
+    if (e0 < 1e-3 && e0 > 1e-12) quadratic = quadratic || (e1 < 10 * e0 * e0);
+  }
+  INFO(s.table());
+  REQUIRE(quadratic);
+}
+
+TEST_CASE("noisy data: GN and LM reach the same minimum, where the gradient vanishes", "[lsq]") {
+  const auto d = neuron_data(60, 3, Activation::sigmoid, 0.05, 13);
+  NeuronProblem p(d.X, d.y, Activation::sigmoid);
+  arma::vec b_gn(4, arma::fill::zeros), b_lm(4, arma::fill::zeros), b_gd(4, arma::fill::zeros);
+  Options o;
+  o.max_iterations = 100;
+  const auto s_gn = solve(p, b_gn, o);
+  o.method = Method::levenberg_marquardt;
+  const auto s_lm = solve(p, b_lm, o);
+  INFO(s_gn.table() << s_lm.table());
+  REQUIRE(s_gn.final_cost == Approx(s_lm.final_cost).epsilon(1e-12));
+  REQUIRE(arma::norm(b_gn - b_lm, "inf") <= 1e-8);
+  REQUIRE(s_gn.history.back().grad_norm <= 1e-9);
+  REQUIRE(s_gn.final_cost > 0.01);  // noise: the minimum is not zero
+  // Gradient descent with the line search gets there too, slowly.
+  o.method = Method::gradient_descent_ls;
+  o.max_iterations = 3000;
+  const auto s_gd = solve(p, b_gd, o);
+  REQUIRE(s_gd.final_cost == Approx(s_gn.final_cost).epsilon(1e-6));
+  REQUIRE(s_gd.iterations > 5 * s_gn.iterations);
+}
+
+TEST_CASE("normal equations lose the digits that QR keeps on an ill-conditioned J", "[lsq]") {
+  // Two nearly collinear inputs: cond(J) ~ 1e6, so cond(J'J) ~ 1e12.
+  arma::arma_rng::set_seed(3);
+  const std::size_t K = 50;
+  arma::mat X(K, 2);
+  X.col(0) = arma::randn(K);
+  X.col(1) = X.col(0) + 1e-6 * arma::randn(K);
+  const arma::vec truth = {1.0, -2.0, 0.5};
+  const arma::vec y = arma::join_rows(X, arma::ones(K)) * truth;  // exact, zero residual
+  NeuronProblem p(X, y, Activation::identity);
+  Options o;
+  o.max_iterations = 1;
+  arma::vec qr(3, arma::fill::zeros), ne(3, arma::fill::zeros);
+  solve(p, qr, o);
+  o.method = Method::gauss_newton_normal;
+  solve(p, ne, o);
+  const double e_qr = arma::norm(qr - truth, "inf"), e_ne = arma::norm(ne - truth, "inf");
+  INFO("QR error " << e_qr << ", normal equations error " << e_ne << ", cond(J) " << arma::cond(p.augmented()));
+  REQUIRE(e_qr <= 1e-8);
+  REQUIRE(e_ne > 100 * e_qr);
+}
+
+TEST_CASE("whole network: residual Jacobian from per-sample backward passes matches FD", "[lsq][network]") {
+  // The lectures' exercise 2 network n = [4, 2, 5, 3, 1], sigmoid everywhere.
+  const std::vector<Activation> sig(4, Activation::sigmoid);
+  const auto teacher = random_network<double>({4, 2, 5, 3, 1}, sig, Loss::mse, 21, 1.5);
+  arma::arma_rng::set_seed(21);
+  const arma::mat X = arma::randn(4, 15);
+  const auto student = random_network<double>({4, 2, 5, 3, 1}, sig, Loss::mse, 22, 1.0);
+  NetworkProblem p(student, X, arma::randu(15));
+  const arma::vec theta = flatten_params(student);
+  arma::vec r;
+  arma::mat J;
+  p.evaluate(theta, r, &J);
+  REQUIRE(J.n_rows == 15);
+  REQUIRE(J.n_cols == student.n_params());
+  REQUIRE(rel_diff(J, fd_jacobian(p, theta)) <= 1e-8);
+}
+
+TEST_CASE("whole network: LM beats gradient descent; undamped GN stalls", "[lsq][network]") {
+  // A teacher network of the same shape makes the data (zero residual is reachable).
+  const std::vector<Activation> sig(4, Activation::sigmoid);
+  const auto teacher = random_network<double>({4, 2, 5, 3, 1}, sig, Loss::mse, 41, 2.0);
+  arma::arma_rng::set_seed(41);
+  const arma::mat X = arma::randn(4, 100);  // K = 100 residuals > P = 47 parameters
+  Cache<double> c;
+  make_backend<double>(BackendKind::naive)->forward(teacher, X, c);
+  const arma::vec y = c.A.back().row(0).t();
+  const auto start = random_network<double>({4, 2, 5, 3, 1}, sig, Loss::mse, 42, 1.0);
+  NetworkProblem p(start, X, y);
+  Options o;
+  o.max_iterations = 40;
+  double costs[3];
+  int i = 0;
+  for (auto m : {Method::levenberg_marquardt, Method::gauss_newton, Method::gradient_descent_ls}) {
+    arma::vec th = flatten_params(start);
+    o.method = m;
+    costs[i++] = solve(p, th, o).final_cost;
+  }
+  INFO("LM " << costs[0] << ", GN " << costs[1] << ", GD " << costs[2]);
+  REQUIRE(costs[0] < 1e-3 * costs[2]);
+  // J is nearly rank deficient here (a 2-unit bottleneck, symmetric sigmoids): the undamped
+  // Gauss-Newton direction is poor and its line search creeps.  That is what LM's damping fixes.
+  REQUIRE(costs[1] > 100 * costs[0]);
+}
+
+TEST_CASE("status and history", "[lsq]") {
+  const auto d = neuron_data(20, 2, Activation::tanh, 0.2, 9);
+  NeuronProblem p(d.X, d.y, Activation::tanh);
+  arma::vec beta(3, arma::fill::zeros);
+  Options o;
+  o.method = Method::gradient_descent;
+  o.step = 1e-3;
+  o.max_iterations = 7;
+  const auto s = solve(p, beta, o);
+  REQUIRE(s.status == Status::hit_max_iterations);
+  REQUIRE(s.iterations == 7);
+  REQUIRE(s.history.size() == 8);
+  REQUIRE(s.history[0].step_norm == 0);
+  REQUIRE(s.history[0].cost == s.initial_cost);
+  REQUIRE(s.final_cost < s.initial_cost);
+  REQUIRE(name(s.status) == "hit_max_iterations");
+}
