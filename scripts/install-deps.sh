@@ -12,6 +12,7 @@ pkgs=(
   libgnuplot-iostream-dev gnuplot-nox         # plots (gnuplot-iostream needs boost)
   libboost-iostreams-dev libboost-filesystem-dev libboost-system-dev
   graphviz                                    # computational-graph pictures (dot)
+  libglpk-dev                                 # linear programs: separability certificates
   clang libclang-rt-14-dev                    # libFuzzer targets
   dataset-fashion-mnist zlib1g-dev            # the real data set, read from its .gz files
 )

@@ -206,3 +206,34 @@ TEST_CASE("nnlab gauss-newton: the contract's JSON, zero start, the identity cas
     REQUIRE(lines(b.err) == 1);
   }
 }
+
+TEST_CASE("nnlab memorize writes the lectures' network; predict returns Y exactly", "[cli][relu]") {
+  const std::string x = put("mem_x.csv", "0,0\n1,2\n-3,4\n2,-1\n"), y = put("mem_y.csv", "1.5\n-2\n0.1\n7\n");
+  const std::string out = (tmpdir() / "mem.json").string();
+  auto r = run("memorize --x " + x + " --y " + y + " --out " + out);
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const auto net = read_model(out);
+  REQUIRE(net.n_neurons() == 2 * 4 * 2 + 4 + 1);
+  r = run("predict --model " + out + " --x " + x);
+  REQUIRE(r.code == 0);
+  const arma::mat P = parse_csv(r.out, "stdout");
+  REQUIRE(arma::all(arma::vectorise(P) == arma::vec{1.5, -2, 0.1, 7}));
+  // Off the unit balls: exactly 0.
+  r = run("predict --model " + out + " --x " + put("mem_far.csv", "10,10\n0.5,0.5\n-1,-1\n"));
+  const arma::mat F = parse_csv(r.out, "stdout");
+  REQUIRE(F(0, 0) == 0.0);
+  REQUIRE(F(1, 0) == 0.0);  // ||(0.5,0.5) - (0,0)||_1 = 1
+  REQUIRE(F(2, 0) == 0.0);
+  // bad input: no output file left behind
+  const std::string bad_out = (tmpdir() / "never.json").string();
+  for (const std::string& args : {"memorize --x " + put("mem_b1.csv", "0.5,1\n") + " --y " + put("mem_b1y.csv", "1\n"),
+                                  "memorize --x " + put("mem_b2.csv", "1,1\n1,1\n") + " --y " + put("mem_b2y.csv", "1\n2\n"),
+                                  "memorize --x " + x + " --y " + put("mem_b3y.csv", "1\n2\n")}) {
+    const auto b = run(args + " --out " + bad_out);
+    INFO(args << "\n" << b.err);
+    REQUIRE(b.code == 2);
+    REQUIRE(lines(b.err) == 1);
+    REQUIRE_FALSE(fs::exists(bad_out));
+  }
+}

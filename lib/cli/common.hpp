@@ -36,5 +36,6 @@ void register_grad(CLI::App& app, std::function<int()>& run);
 void register_gradcheck(CLI::App& app, std::function<int()>& run);
 void register_predict(CLI::App& app, std::function<int()>& run);
 void register_gauss_newton(CLI::App& app, std::function<int()>& run);
+void register_memorize(CLI::App& app, std::function<int()>& run);
 
 }  // namespace nnlab::cli

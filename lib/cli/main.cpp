@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   register_gradcheck(app, run);
   register_predict(app, run);
   register_gauss_newton(app, run);
+  register_memorize(app, run);
   std::string names;
   bool known = false;
   for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {

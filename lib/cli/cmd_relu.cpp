@@ -1,0 +1,40 @@
+// nnlab memorize   (contract section 4): the lectures' ReLU memorization network.
+#include "common.hpp"
+
+#include "nnlab/error.hpp"
+#include "nnlab/io.hpp"
+#include "nnlab/relu_constructions.hpp"
+
+#include <iostream>
+
+namespace nnlab::cli {
+
+void register_memorize(CLI::App& app, std::function<int()>& run) {
+  auto* s = app.add_subcommand("memorize",
+                               "write the ReLU network f(x) = sum_n y_n relu(1 - ||x - x_n||_1) that "
+                               "memorises N distinct integer points (2ND + N + 1 neurons)");
+  struct Opts { std::string x, y, out; };
+  auto o = std::make_shared<Opts>();
+  s->add_option("--x", o->x, "N distinct points with integer coordinates, CSV (N x D)")->required();
+  s->add_option("--y", o->y, "their labels, CSV, one column")->required();
+  s->add_option("--out", o->out, "the model file to write (atomically)")->required();
+  s->callback([&run, o] {
+    run = [o] {
+      const arma::mat X = read_csv(o->x);
+      const arma::mat Y = read_csv(o->y);
+      if (Y.n_cols != 1) throw InputError(o->y + ": has " + std::to_string(Y.n_cols) + " columns, must have 1");
+      if (Y.n_rows != X.n_rows)
+        throw InputError(o->y + ": has " + std::to_string(Y.n_rows) + " rows, " + o->x + " has " +
+                         std::to_string(X.n_rows));
+      const auto net = relu::memorize_net(X, Y.col(0), o->x);
+      write_model(o->out, net);
+      const auto N = X.n_rows, D = X.n_cols;
+      std::cerr << "nnlab memorize: N = " << N << " points in D = " << D << " dimensions -> " << net.n_neurons()
+                << " neurons (2ND + N + 1 = " << 2 * N * D + N + 1 << "), " << net.n_params()
+                << " parameters, written to " << o->out << "\n";
+      return kOk;
+    };
+  });
+}
+
+}  // namespace nnlab::cli
