@@ -41,6 +41,7 @@ std::unique_ptr<Backend<double>> make(const BackendOpts& o) {
   // One owner of the cores at a time: OpenMP loops with BLAS threads spinning beside
   // them oversubscribe the machine (see README, "Threads").
   set_blas_threads(kind == BackendKind::openmp || kind == BackendKind::naive ? 1 : n);
+  set_openmp_threads(n);
   return make_backend<double>(kind, n);
 }
 

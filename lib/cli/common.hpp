@@ -37,5 +37,7 @@ void register_gradcheck(CLI::App& app, std::function<int()>& run);
 void register_predict(CLI::App& app, std::function<int()>& run);
 void register_gauss_newton(CLI::App& app, std::function<int()>& run);
 void register_memorize(CLI::App& app, std::function<int()>& run);
+void register_train(CLI::App& app, std::function<int()>& run);
+void register_evaluate(CLI::App& app, std::function<int()>& run);
 
 }  // namespace nnlab::cli

@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   register_predict(app, run);
   register_gauss_newton(app, run);
   register_memorize(app, run);
+  register_train(app, run);
+  register_evaluate(app, run);
   std::string names;
   bool known = false;
   for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {

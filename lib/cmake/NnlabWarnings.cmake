@@ -3,6 +3,9 @@
 add_library(nnlab_flags INTERFACE)
 target_compile_options(nnlab_flags INTERFACE -Wall -Wextra -Wpedantic -Wno-unknown-pragmas
                                              $<$<BOOL:${NNLAB_WERROR}>:-Werror>)
+# -fno-math-errno: sqrt, exp... need not set errno, so loops over them vectorise.  It changes
+# no result (unlike -ffast-math, which nnlab never uses).
+target_compile_options(nnlab_flags INTERFACE -fno-math-errno)
 if(NNLAB_NATIVE)
   target_compile_options(nnlab_flags INTERFACE -march=native)
 endif()

@@ -3,6 +3,9 @@
 
 #include <armadillo>
 #include <dlfcn.h>
+#ifdef NNLAB_HAVE_OPENMP
+#include <omp.h>
+#endif
 
 namespace nnlab {
 
@@ -57,6 +60,14 @@ int set_blas_threads(int n) {
   const int old = get ? get() : 1;
   if (set && n >= 1) set(n);
   return old;
+}
+
+void set_openmp_threads(int n) {
+#ifdef NNLAB_HAVE_OPENMP
+  if (n >= 1) omp_set_num_threads(n);
+#else
+  (void)n;
+#endif
 }
 
 }  // namespace nnlab

@@ -5,17 +5,21 @@
 namespace nnlab::optim {
 
 namespace {
-template <class T> void zeros_like(Grads<T>& z, const Grads<T>& g) {
-  if (z.dW.size() == g.dW.size()) return;
+template <class T> void zeros_like(Grads<T>& z, const Network<T>& net) {
+  if (z.dW.size() == net.depth()) return;
   z.dW.clear(); z.db.clear();
-  for (std::size_t l = 0; l < g.dW.size(); ++l) {
-    z.dW.push_back(arma::Mat<T>(g.dW[l].n_rows, g.dW[l].n_cols, arma::fill::zeros));
-    z.db.push_back(arma::Col<T>(g.db[l].n_elem, arma::fill::zeros));
+  for (const auto& L : net.layers) {
+    z.dW.push_back(arma::Mat<T>(L.W.n_rows, L.W.n_cols, arma::fill::zeros));
+    z.db.push_back(arma::Col<T>(L.b.n_elem, arma::fill::zeros));
   }
+}
+template <class T> void collect(Grads<T>& g, std::vector<arma::Mat<T>*>& out) {
+  for (std::size_t l = 0; l < g.dW.size(); ++l) { out.push_back(&g.dW[l]); out.push_back(&g.db[l]); }
 }
 }  // namespace
 
 template <class T> void Sgd<T>::step(Network<T>& net, const Grads<T>& g) {
+  ++this->t;
   for (std::size_t l = 0; l < net.depth(); ++l) {
     net.layers[l].W -= this->lr * g.dW[l];
     net.layers[l].b -= this->lr * g.db[l];
@@ -23,7 +27,8 @@ template <class T> void Sgd<T>::step(Network<T>& net, const Grads<T>& g) {
 }
 
 template <class T> void Momentum<T>::step(Network<T>& net, const Grads<T>& g) {
-  zeros_like(v_, g);
+  zeros_like(v_, net);
+  ++this->t;
   for (std::size_t l = 0; l < net.depth(); ++l) {
     v_.dW[l] = beta_ * v_.dW[l] + g.dW[l];
     v_.db[l] = beta_ * v_.db[l] + g.db[l];
@@ -33,20 +38,56 @@ template <class T> void Momentum<T>::step(Network<T>& net, const Grads<T>& g) {
 }
 
 template <class T> void Adam<T>::step(Network<T>& net, const Grads<T>& g) {
-  zeros_like(m_, g);
-  zeros_like(v_, g);
-  ++t_;
-  const T c1 = T(1) - std::pow(b1_, T(t_)), c2 = T(1) - std::pow(b2_, T(t_));
-  auto upd = [&](auto& theta, auto& m, auto& v, const auto& gr) {
-    m = b1_ * m + (T(1) - b1_) * gr;
-    v = b2_ * v + (T(1) - b2_) * arma::square(gr);
-    theta -= this->lr * (m / c1) / (arma::sqrt(v / c2) + eps_);
+  zeros_like(m_, net);
+  zeros_like(v_, net);
+  ++this->t;
+  const T c1 = T(1) - std::pow(b1_, T(this->t)), c2 = T(1) - std::pow(b2_, T(this->t));
+  // One fused, vectorisable pass per parameter block (an Armadillo expression here would
+  // take four passes and an unvectorised sqrt: Adam was 22% of a Fashion-MNIST epoch).
+  const T b1 = b1_, b2 = b2_, eps = eps_, lr = this->lr;
+  auto upd = [&](arma::Mat<T>& theta, arma::Mat<T>& M, arma::Mat<T>& V, const arma::Mat<T>& G) {
+    T* __restrict th = theta.memptr();
+    T* __restrict m = M.memptr();
+    T* __restrict v = V.memptr();
+    const T* __restrict g = G.memptr();
+    const arma::uword n = theta.n_elem;
+#pragma omp simd
+    for (arma::uword i = 0; i < n; ++i) {
+      m[i] = b1 * m[i] + (T(1) - b1) * g[i];
+      v[i] = b2 * v[i] + (T(1) - b2) * g[i] * g[i];
+      th[i] -= lr * (m[i] / c1) / (std::sqrt(v[i] / c2) + eps);
+    }
   };
   for (std::size_t l = 0; l < net.depth(); ++l) {
     upd(net.layers[l].W, m_.dW[l], v_.dW[l], g.dW[l]);
     upd(net.layers[l].b, m_.db[l], v_.db[l], g.db[l]);
   }
 }
+
+template <class T> std::vector<arma::Mat<T>*> Momentum<T>::state(const Network<T>& net) {
+  zeros_like(v_, net);
+  std::vector<arma::Mat<T>*> out;
+  collect(v_, out);
+  return out;
+}
+
+template <class T> std::vector<arma::Mat<T>*> Adam<T>::state(const Network<T>& net) {
+  zeros_like(m_, net);
+  zeros_like(v_, net);
+  std::vector<arma::Mat<T>*> out;
+  collect(m_, out);
+  collect(v_, out);
+  return out;
+}
+
+template <class T> std::unique_ptr<Optimizer<T>> make(const std::string& name, T lr) {
+  if (name == "sgd") return std::make_unique<Sgd<T>>(lr);
+  if (name == "momentum") return std::make_unique<Momentum<T>>(lr);
+  if (name == "adam") return std::make_unique<Adam<T>>(lr);
+  throw std::invalid_argument("optim::make: unknown optimizer " + name);
+}
+template std::unique_ptr<Optimizer<float>> make<float>(const std::string&, float);
+template std::unique_ptr<Optimizer<double>> make<double>(const std::string&, double);
 
 template class Sgd<float>;
 template class Sgd<double>;

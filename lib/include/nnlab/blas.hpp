@@ -20,5 +20,8 @@ BlasInfo blas_info();
 std::string describe(const BlasInfo& b);  // one line for logs
 // Sets OpenBLAS's thread count (no effect on another BLAS).  Returns the previous count.
 int set_blas_threads(int n);
+// Sets the OpenMP thread count that Armadillo's own elementwise loops use (it parallelises
+// large elementwise expressions when built with OpenMP).  No effect without OpenMP.
+void set_openmp_threads(int n);
 
 }  // namespace nnlab

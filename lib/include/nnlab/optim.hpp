@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace nnlab::optim {
 
@@ -14,7 +15,10 @@ template <class T = double> class Optimizer {
   virtual ~Optimizer() = default;
   virtual void step(Network<T>& net, const Grads<T>& g) = 0;
   virtual std::string name() const = 0;
+  // The optimizer's state in a fixed order, sized to net (for checkpoints and resume).
+  virtual std::vector<arma::Mat<T>*> state(const Network<T>&) { return {}; }
   T lr = T(0.01);  // the step lambda(t); a schedule may change it between steps
+  long t = 0;      // steps taken
 };
 
 // theta <- theta - lr g
@@ -31,6 +35,7 @@ template <class T = double> class Momentum final : public Optimizer<T> {
   Momentum(T lr, T beta = T(0.9)) : beta_(beta) { this->lr = lr; }
   void step(Network<T>& net, const Grads<T>& g) override;
   std::string name() const override { return "momentum"; }
+  std::vector<arma::Mat<T>*> state(const Network<T>& net) override;
 
  private:
   T beta_;
@@ -46,11 +51,14 @@ template <class T = double> class Adam final : public Optimizer<T> {
   }
   void step(Network<T>& net, const Grads<T>& g) override;
   std::string name() const override { return "adam"; }
+  std::vector<arma::Mat<T>*> state(const Network<T>& net) override;
 
  private:
   T b1_, b2_, eps_;
-  long t_ = 0;
   Grads<T> m_, v_;
 };
+
+// "sgd", "momentum", "adam" with learning rate lr.
+template <class T = double> std::unique_ptr<Optimizer<T>> make(const std::string& name, T lr);
 
 }  // namespace nnlab::optim
