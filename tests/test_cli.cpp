@@ -4,6 +4,7 @@
 #include "helpers.hpp"
 #include "nnlab/gradcheck.hpp"
 #include "nnlab/io.hpp"
+#include "nnlab/data.hpp"
 #include "nnlab/lsq.hpp"
 
 #include <catch2/catch.hpp>
@@ -235,5 +236,57 @@ TEST_CASE("nnlab memorize writes the lectures' network; predict returns Y exactl
     REQUIRE(b.code == 2);
     REQUIRE(lines(b.err) == 1);
     REQUIRE_FALSE(fs::exists(bad_out));
+  }
+}
+
+TEST_CASE("nnlab train and evaluate: --x/--y and --dataset, model file, JSON, bad input", "[cli][train]") {
+  // moons from files: train, then evaluate on the same files.
+  const auto d = data::moons(300, 0.1, 2);
+  const std::string x = put("tr_x.csv", csv_to_string(d.X.t())),
+                    y = put("tr_y.csv", csv_to_string(data::encode(d, Loss::bce, 1).t()));
+  const std::string out = (tmpdir() / "trained.json").string(), log = (tmpdir() / "trained.csv").string();
+  auto r = run("train --x " + x + " --y " + y + " --layers 2,16,1 --activations tanh,sigmoid --loss bce --lr 0.03"
+               " --epochs 100 --seed 3 --log " + log + " --out " + out);
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  REQUIRE(fs::exists(out));
+  REQUIRE(parse_csv(read_file(log).substr(read_file(log).find('\n') + 1), "log").n_rows == 100);
+  r = run("evaluate --model " + out + " --x " + x + " --y " + y);
+  REQUIRE(r.code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  REQUIRE(j["n"] == 300);
+  REQUIRE(j["accuracy"].get<double>() > 0.95);
+  REQUIRE(j["loss"].get<double>() > 0);
+  // The same seed gives the same model file, byte for byte.
+  const std::string out2 = (tmpdir() / "trained2.json").string();
+  run("train --x " + x + " --y " + y + " --layers 2,16,1 --activations tanh,sigmoid --loss bce --lr 0.03"
+      " --epochs 100 --seed 3 --out " + out2);
+  REQUIRE(read_file(out) == read_file(out2));
+  // Built-in data, and evaluate on its test split.
+  r = run("train --dataset spirals --layers 2,64,3 --activations relu,softmax --loss ce --lr 0.01 --epochs 60"
+          " --batch 32 --out " + out);
+  REQUIRE(r.code == 0);
+  r = run("evaluate --model " + out + " --dataset spirals:test");
+  REQUIRE(r.code == 0);
+  REQUIRE(nlohmann::json::parse(r.out)["accuracy"].get<double>() > 0.8);
+  // Bad input: exit 2, one line, no model file.
+  const std::string never = (tmpdir() / "never_trained.json").string();
+  for (const std::string& args :
+       {"train --dataset nosuch --layers 2,3,1 --activations relu,sigmoid --loss bce --out " + never,
+        "train --dataset moons --layers 2,3,1 --activations relu --loss bce --out " + never,
+        "train --dataset moons --layers 2,3,3 --activations relu,sigmoid --loss bce --out " + never,
+        "train --dataset moons --layers 2,3,1 --activations relu,swish --loss bce --out " + never,
+        "train --dataset moons --layers 2,x,1 --activations relu,sigmoid --loss bce --out " + never,
+        "train --dataset moons --layers 2,3,1 --activations relu,relu --loss bce --out " + never,
+        "train --x " + x + " --layers 2,3,1 --activations relu,sigmoid --loss bce --out " + never,
+        "train --x " + x + " --y " + y + " --layers 2,3,1 --activations relu,softmax --loss ce --out " + never,
+        "train --dataset moons --layers 2,3,1 --activations relu,sigmoid --loss bce --batch 0 --out " + never,
+        "evaluate --model " + out + " --dataset moons"}) {
+    const auto b = run(args);
+    INFO(args << "\n" << b.err);
+    REQUIRE(b.code == 2);
+    REQUIRE(b.out.empty());
+    REQUIRE(lines(b.err) == 1);
+    REQUIRE_FALSE(fs::exists(never));
   }
 }

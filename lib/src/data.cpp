@@ -25,8 +25,12 @@ Dataset make(const std::string& name, std::size_t m, std::size_t classes, std::u
 
 Dataset xor4() {
   Dataset d = make("xor4", 4, 2, 0);
-  d.X = arma::mat{{1, -1, 0, 0}, {0, 0, 1, -1}};
-  d.labels = {1, 1, 0, 0};
+  const double pts[4][2] = {{1, 0}, {-1, 0}, {0, 1}, {0, -1}};
+  for (int i = 0; i < 4; ++i) {
+    d.X(0, i) = pts[i][0];
+    d.X(1, i) = pts[i][1];
+    d.labels[i] = i < 2 ? 1 : 0;
+  }
   return d;
 }
 
