@@ -290,3 +290,16 @@ TEST_CASE("nnlab train and evaluate: --x/--y and --dataset, model file, JSON, ba
     REQUIRE_FALSE(fs::exists(never));
   }
 }
+
+TEST_CASE("nnlab train --checkpoint/--resume continues an interrupted run exactly", "[cli][train][checkpoint]") {
+  const std::string a = (tmpdir() / "straight.json").string(), b = (tmpdir() / "resumed.json").string(),
+                    ck = (tmpdir() / "run.ckpt").string();
+  const std::string common = "train --dataset blobs --layers 2,8,3 --activations tanh,softmax --loss ce --lr 0.01 --seed 4";
+  REQUIRE(run(common + " --epochs 6 --out " + a).code == 0);
+  REQUIRE(run(common + " --epochs 3 --checkpoint " + ck + " --out " + b).code == 0);  // "interrupted" after 3
+  const auto r = run(common + " --epochs 6 --checkpoint " + ck + " --resume --out " + b);
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  REQUIRE(read_file(a) == read_file(b));
+  REQUIRE(run(common + " --epochs 6 --resume --out " + b).code == 2);  // --resume needs --checkpoint
+}

@@ -176,6 +176,7 @@ Result run(Network<T> net, const arma::mat& X, const arma::mat& Y, const Options
   auto be = make_backend<T>(o.backend, o.threads);
   Cache<T> c, cv;
   Grads<T> g;
+  arma::Mat<T> Xb, Yb;
 
   Result r;
   r.model = net.template cast<double>();
@@ -217,7 +218,8 @@ Result run(Network<T> net, const arma::mat& X, const arma::mat& Y, const Options
       std::size_t seen = 0;
       for (std::size_t s0 = 0; s0 < mtr; s0 += o.batch) {
         const arma::uvec idx = order.subvec(s0, std::min(s0 + o.batch, mtr) - 1);
-        const arma::Mat<T> Xb = Xtr.cols(idx), Yb = Ytr.cols(idx);
+        Xb = Xtr.cols(idx);  // reused buffers: same size, no allocation (and no page faults)
+        Yb = Ytr.cols(idx);
         const T J = be->value_and_grad(net, Xb, Yb, c, g);
         loss_sum += double(J) * double(idx.n_elem);
         acc_sum += data::accuracy(arma::conv_to<arma::mat>::from(c.A.back()), arma::conv_to<arma::mat>::from(Yb),
