@@ -303,3 +303,36 @@ TEST_CASE("nnlab train --checkpoint/--resume continues an interrupted run exactl
   REQUIRE(read_file(a) == read_file(b));
   REQUIRE(run(common + " --epochs 6 --resume --out " + b).code == 2);  // --resume needs --checkpoint
 }
+
+TEST_CASE("nnlab double-descent: the contract's CSV, from --x/--y and from --dataset", "[cli][dd]") {
+  arma::arma_rng::set_seed(3);
+  const arma::mat X = arma::randn(150, 6), Y = arma::randn(150, 2);
+  const std::string x = put("dd_x.csv", csv_to_string(X)), y = put("dd_y.csv", csv_to_string(Y));
+  const std::string out = (tmpdir() / "dd.csv").string();
+  auto r = run("double-descent --x " + x + " --y " + y + " --n-train 50 --features 10,50,200 --trials 2 --out " + out);
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const std::string text = read_file(out);
+  REQUIRE(text.rfind("features,train_mse,test_mse,test_error,weight_norm,condition\n", 0) == 0);
+  const arma::mat R = parse_csv(text.substr(text.find('\n') + 1), "dd.csv");
+  REQUIRE(R.n_rows == 3);
+  REQUIRE(R.n_cols == 6);
+  REQUIRE(R(0, 0) == 10);
+  REQUIRE(R(2, 1) < 1e-20);  // p = 200 > n = 50: interpolation
+  r = run("double-descent --dataset blobs --n-train 40 --n-test 100 --features 10,40,160 --ensemble 3 --noise 0.2 --out " + out);
+  REQUIRE(r.code == 0);
+  REQUIRE(read_file(out).rfind("features,train_mse,test_mse,test_error,weight_norm,condition,ensemble_test_mse,ensemble_test_error\n", 0) == 0);
+  const std::string never = (tmpdir() / "dd_never.csv").string();
+  for (const std::string& args :
+       {"double-descent --x " + x + " --y " + y + " --n-train 150 --features 10 --out " + never,
+        "double-descent --x " + x + " --y " + y + " --n-train 50 --features 10,x --out " + never,
+        "double-descent --x " + x + " --y " + y + " --n-train 50 --features 10 --noise 2 --out " + never,
+        "double-descent --dataset nosuch --n-train 50 --features 10 --out " + never,
+        "double-descent --dataset blobs --n-train 50 --features 10 --x " + x + " --out " + never}) {
+    const auto b = run(args);
+    INFO(args << "\n" << b.err);
+    REQUIRE(b.code == 2);
+    REQUIRE(lines(b.err) == 1);
+    REQUIRE_FALSE(fs::exists(never));
+  }
+}

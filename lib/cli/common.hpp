@@ -39,5 +39,6 @@ void register_gauss_newton(CLI::App& app, std::function<int()>& run);
 void register_memorize(CLI::App& app, std::function<int()>& run);
 void register_train(CLI::App& app, std::function<int()>& run);
 void register_evaluate(CLI::App& app, std::function<int()>& run);
+void register_double_descent(CLI::App& app, std::function<int()>& run);
 
 }  // namespace nnlab::cli

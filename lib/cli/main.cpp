@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   register_memorize(app, run);
   register_train(app, run);
   register_evaluate(app, run);
+  register_double_descent(app, run);
   std::string names;
   bool known = false;
   for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {

@@ -138,7 +138,7 @@ Dataset fashion_mnist(bool test, const std::string& dir) {
   return d;
 }
 
-Dataset by_name(const std::string& spec, std::uint64_t seed) {
+Dataset by_name(const std::string& spec, std::uint64_t seed, std::size_t m) {
   const auto colon = spec.find(':');
   const std::string name = spec.substr(0, colon), split = colon == std::string::npos ? "" : spec.substr(colon + 1);
   if (!split.empty() && split != "test" && split != "train")
@@ -147,10 +147,10 @@ Dataset by_name(const std::string& spec, std::uint64_t seed) {
   const std::uint64_t s = test ? seed + kTestSeedOffset : seed;
   Dataset d;
   if (name == "xor4") d = xor4();
-  else if (name == "moons") d = moons(1000, 0.1, s);
-  else if (name == "circles") d = circles(1000, 0.08, 0.5, s);
-  else if (name == "spirals") d = spirals(1000, 3, 0.2, s);
-  else if (name == "blobs") d = blobs(1000, 3, 1.0, s);
+  else if (name == "moons") d = moons(m, 0.1, s);
+  else if (name == "circles") d = circles(m, 0.08, 0.5, s);
+  else if (name == "spirals") d = spirals(m, 3, 0.2, s);
+  else if (name == "blobs") d = blobs(m, 3, 1.0, s);
   else if (name == "fashion-mnist") return fashion_mnist(test);
   else throw InputError("--dataset " + spec + ": unknown data set (xor4, moons, circles, spirals, blobs, fashion-mnist)");
   if (test) d.name += ":test";

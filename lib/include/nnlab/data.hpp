@@ -37,9 +37,9 @@ Dataset blobs(std::size_t m, std::size_t K, double sd, std::uint64_t seed);
 // InputError naming the package when the files are missing.
 Dataset fashion_mnist(bool test, const std::string& dir = "/usr/share/datasets/fashion-mnist");
 
-// "moons", "moons:test", "fashion-mnist:test", ...: the built-in set by name (m = 1000 for
-// the generated sets, 4 for xor4).  InputError for an unknown name.
-Dataset by_name(const std::string& spec, std::uint64_t seed);
+// "moons", "moons:test", "fashion-mnist:test", ...: the built-in set by name (m samples for
+// the generated sets, default 1000; 4 for xor4).  InputError for an unknown name.
+Dataset by_name(const std::string& spec, std::uint64_t seed, std::size_t m = 1000);
 
 // Targets for a loss and a number of outputs n_out (one column per sample):
 //   ce: one-hot (n_out = classes);  bce: {0,1} (n_out = 1, 2 classes) or one-hot;

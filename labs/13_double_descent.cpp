@@ -1,0 +1,74 @@
+// Lab 13 -- Double descent, small and fast: random ReLU features on n = 300 Fashion-MNIST
+// images (10% of the labels replaced by random ones), the output layer by minimum-norm least
+// squares, p from 10 to 20n.  The test error falls, rises to a peak at the interpolation
+// threshold p = n, then falls again; the smallest singular value of the feature matrix going
+// to 0 at p = n is why.  Data: seed 13 (draw of the images, the noise and the features).
+// Writes results/13_double_descent/{sweep,singular}.csv and double_descent.png.
+#include "nnlab/double_descent.hpp"
+#include "nnlab/lab.hpp"
+#include "nnlab/plot.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <thread>
+
+using namespace nnlab;
+
+int main() {
+  lab::Sheet s("13_double_descent", "Double descent with random ReLU features");
+  const std::size_t n = 300;
+  dd::Split D = dd::dataset_split("fashion-mnist", n, 2000, 0, 13);
+  dd::add_label_noise(D.Ytr, 0.1, 13);
+  dd::Options o;
+  for (double v : {10, 20, 40, 80, 120, 160, 200, 240, 270, 285, 300, 315, 330, 360, 420, 500, 650, 900, 1500, 2500,
+                   4000, 6000})
+    o.features.push_back(std::size_t(v));
+  o.trials = 2;
+  o.seed = 13;
+  o.threads = int(std::max(1u, std::thread::hardware_concurrency()));
+  s.say("phi(x) = relu(V x + c), V_ij ~ N(0, 1/784), c_i ~ N(0, 1); W = argmin ||Phi' W' - Y'|| with the\n"
+        "smallest norm (SVD, LAPACK dgesdd); n = 300 training images, 2000 test images, 2 trials.");
+  const auto pts = dd::sweep(D, o);
+  std::printf("\n  %7s %12s %12s %10s %12s %12s\n", "p", "train_mse", "test_mse", "test_err", "|W|", "condition");
+  std::size_t peak = 0;
+  arma::vec P(pts.size()), tr(pts.size()), te(pts.size()), er(pts.size()), wn(pts.size()), cond(pts.size());
+  for (std::size_t j = 0; j < pts.size(); ++j) {
+    const auto& p = pts[j];
+    std::printf("  %7zu %12.4e %12.4e %10.4f %12.4e %12.4e\n", p.features, p.train_mse, p.test_mse, p.test_error,
+                p.weight_norm, p.condition);
+    if (p.test_mse > pts[peak].test_mse) peak = j;
+    P[j] = double(p.features); tr[j] = p.train_mse; te[j] = p.test_mse; er[j] = p.test_error; wn[j] = p.weight_norm;
+    cond[j] = p.condition;
+  }
+  s.show("p at the peak of the test MSE", P[peak]);
+  s.check("the peak is at the interpolation threshold: p within [0.8 n, 1.25 n]", P[peak] >= 0.8 * n && P[peak] <= 1.25 * n);
+  s.check("the second descent: the test MSE at p = 20 n is over 3x below the peak", te.tail(1)(0) * 3 < te[peak]);
+  s.check("beyond p = n the training error is 0 (interpolation)", arma::all(tr.elem(arma::find(P > 1.25 * n)) < 1e-20));
+  s.check("the weight norm is largest at the threshold", wn.index_max() == peak || P[wn.index_max()] == double(n));
+  s.wrote(plot::write_table(s.id(), "sweep.csv", {"features", "train_mse", "test_mse", "test_error", "weight_norm", "condition"},
+                            {P, tr, te, er, wn, cond}));
+
+  s.section("Why: the smallest singular value of Phi' (n x p) goes to 0 at p = n");
+  s.say("W' = V diag(1/s_i) U'Y': the fit divides by every singular value.  For p << n or p >> n the\n"
+        "feature matrix is well conditioned; at p = n it is square and random, and its smallest\n"
+        "singular value is near 0, so |W| and the test error explode.  (With p > n, the extra\n"
+        "directions make the smallest non-zero singular value grow again.)");
+  dd::Split Z = D;  // centred and scaled as in the sweep
+  const arma::vec mu = arma::mean(Z.Xtr, 1);
+  Z.Xtr.each_col() -= mu;
+  Z.Xtr /= std::sqrt(arma::accu(arma::square(Z.Xtr)) / double(Z.Xtr.n_elem));
+  arma::vec sp, smin, smax;
+  for (double v : {50, 150, 250, 290, 300, 310, 350, 450, 600, 1200, 3000}) {
+    const auto m = dd::fit_model(Z.Xtr, Z.Ytr, std::size_t(v), 0, 99);
+    const double tol = double(std::max<std::size_t>(n, std::size_t(v))) * 2.2e-16 * m.s.max();
+    const arma::vec nz = m.s.elem(arma::find(m.s > tol));
+    sp.resize(sp.n_elem + 1); sp(sp.n_elem - 1) = v;
+    smin.resize(smin.n_elem + 1); smin(smin.n_elem - 1) = nz.min();
+    smax.resize(smax.n_elem + 1); smax(smax.n_elem - 1) = nz.max();
+    std::printf("  p = %5.0f: smallest singular value %.3e, largest %.3e\n", v, nz.min(), nz.max());
+  }
+  s.check("the smallest singular value is smallest at p = n (among the p shown)", sp[smin.index_min()] == double(n));
+  s.wrote(plot::write_table(s.id(), "singular.csv", {"features", "s_min", "s_max"}, {sp, smin, smax}));
+  s.wrote(plot::render(s.id(), "double_descent"));
+  return s.finish();
+}

@@ -1,0 +1,119 @@
+// nnlab double-descent   (contract section 4): random ReLU features, minimum-norm least squares.
+#include "common.hpp"
+
+#include "nnlab/data.hpp"
+#include "nnlab/double_descent.hpp"
+#include "nnlab/error.hpp"
+#include "nnlab/io.hpp"
+
+#include <cstdio>
+#include <sstream>
+#include <thread>
+#include <unistd.h>
+
+namespace nnlab::cli {
+
+
+void register_double_descent(CLI::App& app, std::function<int()>& run) {
+  auto* s = app.add_subcommand("double-descent",
+                               "random ReLU features phi(x) = relu(Vx + c), output layer by minimum-norm least "
+                               "squares (or ridge); one CSV row per number of features");
+  struct Opts {
+    std::string dataset, x, y, features, out;
+    std::size_t n_train = 0, n_test = 0, n_val = 0;
+    std::string ridge_grid;
+    double noise = 0, ridge = 0;
+    int trials = 1, ensemble = 0, threads = 0;
+    std::uint64_t seed = 0;
+    bool progress = false;
+  };
+  auto o = std::make_shared<Opts>();
+  s->add_option("--dataset", o->dataset, "built-in data: moons, circles, spirals, blobs, fashion-mnist");
+  s->add_option("--x", o->x, "inputs, CSV (the first N rows train, the next M test)");
+  s->add_option("--y", o->y, "targets, CSV");
+  s->add_option("--n-train", o->n_train, "N, training samples")->required()->check(CLI::Range(std::size_t(1), std::size_t(1) << 30));
+  s->add_option("--n-test", o->n_test, "M, test samples (default: 2000 with --dataset, all the rest with --x)")
+      ->check(CLI::Range(std::size_t(1), std::size_t(1) << 30));
+  s->add_option("--features", o->features, "p1,p2,...: numbers of random features")->required();
+  s->add_option("--noise", o->noise, "share of training labels replaced by random ones")->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  s->add_option("--ridge", o->ridge, "ridge lambda (default 0: minimum-norm least squares)")->check(CLI::NonNegativeNumber)->capture_default_str();
+  s->add_option("--trials", o->trials, "independent draws of the features, averaged")->check(CLI::Range(1, 100000))->capture_default_str();
+  s->add_option("--ensemble", o->ensemble, "K: also report the average of K independent models")->check(CLI::Range(0, 100000));
+  s->add_option("--seed", o->seed, "seed of the data draw, the label noise and the features")->capture_default_str();
+  s->add_option("--threads", o->threads, "threads over sweep points (default: all cores)")->check(CLI::Range(1, 4096));
+  s->add_option("--out", o->out, "the CSV to write")->required();
+  s->add_flag("--progress", o->progress, "progress on stderr even when it is not a terminal");
+  s->add_option("--ridge-grid", o->ridge_grid, "l1,l2,...: choose the ridge per p on a validation set (with --dataset)");
+  s->add_option("--n-val", o->n_val, "validation samples for --ridge-grid, drawn from the training split (default 1000)");
+  s->callback([&run, o] {
+    run = [o] {
+      dd::Options opt;
+      {
+        std::stringstream ss(o->features);
+        std::string t;
+        while (std::getline(ss, t, ',')) {
+          char* e = nullptr;
+          const unsigned long v = std::strtoul(t.c_str(), &e, 10);
+          if (t.empty() || *e || v == 0 || v > 10000000)
+            throw InputError("--features " + o->features + ": '" + t + "' is not a number of features (1..1e7)");
+          opt.features.push_back(v);
+        }
+      }
+      if (!o->dataset.empty() && (!o->x.empty() || !o->y.empty())) throw InputError("nnlab: give either --dataset or --x/--y, not both");
+      if (o->dataset.empty() && (o->x.empty() || o->y.empty())) throw InputError("nnlab: give --x and --y, or --dataset");
+      dd::Split D;
+      if (!o->dataset.empty()) {
+        if (!o->ridge_grid.empty()) {
+          std::stringstream ss(o->ridge_grid);
+          std::string t;
+          while (std::getline(ss, t, ',')) {
+            char* e = nullptr;
+            const double v = std::strtod(t.c_str(), &e);
+            if (t.empty() || *e || !(v >= 0) || !std::isfinite(v))
+              throw InputError("--ridge-grid " + o->ridge_grid + ": '" + t + "' is not a ridge >= 0");
+            opt.ridge_grid.push_back(v);
+          }
+        }
+        D = dd::dataset_split(o->dataset, o->n_train, o->n_test ? o->n_test : 2000,
+                          opt.ridge_grid.empty() ? 0 : (o->n_val ? o->n_val : 1000), o->seed);
+      } else {
+        if (!o->ridge_grid.empty()) throw InputError("--ridge-grid: only with --dataset (the validation set is drawn from it)");
+        const arma::mat X = read_csv(o->x), Y = read_csv(o->y);
+        if (Y.n_rows != X.n_rows)
+          throw InputError(o->y + ": has " + std::to_string(Y.n_rows) + " rows, " + o->x + " has " + std::to_string(X.n_rows));
+        const std::size_t N = o->n_train, M = o->n_test ? o->n_test : (X.n_rows > N ? X.n_rows - N : 0);
+        if (N + M > X.n_rows || M == 0)
+          throw InputError(o->x + ": has " + std::to_string(X.n_rows) + " rows, fewer than --n-train " + std::to_string(N) +
+                           " plus at least one test row" + (o->n_test ? " (--n-test " + std::to_string(M) + ")" : ""));
+        D.Xtr = X.rows(0, N - 1).t();
+        D.Ytr = Y.rows(0, N - 1).t();
+        D.Xte = X.rows(N, N + M - 1).t();
+        D.Yte = Y.rows(N, N + M - 1).t();
+      }
+      dd::add_label_noise(D.Ytr, o->noise, o->seed * 7 + 3);
+      opt.ridge = o->ridge;
+      opt.trials = o->trials;
+      opt.ensemble = o->ensemble;
+      opt.seed = o->seed;
+      opt.threads = o->threads > 0 ? o->threads : int(std::max(1u, std::thread::hardware_concurrency()));
+      opt.progress = o->progress || ::isatty(2);
+      const auto pts = dd::sweep(D, opt);
+      for (const auto& p : pts)
+        if (!std::isfinite(p.test_mse) || !std::isfinite(p.train_mse)) {
+          std::fprintf(stderr, "nnlab double-descent: a result is not finite (p = %zu)\n", p.features);
+          return kCheckFailed;
+        }
+      write_file_atomic(o->out, dd::to_csv(pts, o->ensemble > 0));
+      std::fprintf(stderr, "nnlab double-descent: n = %zu, m = %zu, d = %zu, %zu values of p, %d trial(s)%s -> %s\n",
+                   std::size_t(D.Xtr.n_cols), std::size_t(D.Xte.n_cols), std::size_t(D.Xtr.n_rows), pts.size(), o->trials,
+                   o->ensemble ? (", ensembles of " + std::to_string(o->ensemble)).c_str() : "", o->out.c_str());
+      std::fprintf(stderr, "%9s %12s %12s %10s %12s %12s\n", "features", "train_mse", "test_mse", "test_err", "|W|", "condition");
+      for (const auto& p : pts)
+        std::fprintf(stderr, "%9zu %12.4e %12.4e %10.4f %12.4e %12.4e\n", p.features, p.train_mse, p.test_mse, p.test_error,
+                     p.weight_norm, p.condition);
+      return kOk;
+    };
+  });
+}
+
+}  // namespace nnlab::cli
