@@ -8,24 +8,14 @@ Fashion-MNIST images, the output layer by numpy.linalg.lstsq (LAPACK gelsd, mini
 train/test MSE and error.  NumPy's own threads (OpenBLAS) are left at their default.
 Prints the curve and a final line `numpy: <seconds> s for the sweep (<T> trials, <P> values of p)`.
 """
-import argparse, gzip, struct, sys, time
+import argparse, os, sys, time
 try:
     import numpy as np
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from fmnist import D, idx
 except ImportError:
     print("dd_numpy: NumPy not installed: skipped")
     sys.exit(77)
-
-D = "/usr/share/datasets/fashion-mnist/"
-
-
-def idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    magic, n = struct.unpack(">II", data[:8])
-    if magic == 0x803:
-        r, c = struct.unpack(">II", data[8:16])
-        return np.frombuffer(data, np.uint8, offset=16).reshape(n, r * c) / 255.0
-    return np.frombuffer(data, np.uint8, offset=8)
 
 
 def main():
@@ -38,8 +28,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
-    X, y = idx(D + "train-images-idx3-ubyte.gz"), idx(D + "train-labels-idx1-ubyte.gz")
-    Xt, yt = idx(D + "t10k-images-idx3-ubyte.gz"), idx(D + "t10k-labels-idx1-ubyte.gz")
+    X, y = idx(D + "train-images-idx3-ubyte.gz") / 255.0, idx(D + "train-labels-idx1-ubyte.gz")
+    Xt, yt = idx(D + "t10k-images-idx3-ubyte.gz") / 255.0, idx(D + "t10k-labels-idx1-ubyte.gz")
     i, j = rng.permutation(len(X))[:a.n_train], rng.permutation(len(Xt))[:a.n_test]
     X, y, Xt, yt = X[i], y[i].copy(), Xt[j], yt[j]
     flip = rng.uniform(size=len(y)) < a.noise

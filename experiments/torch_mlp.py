@@ -9,25 +9,15 @@ optimizer (Adam, lr 1e-3), batch and precision.  Prints one line per epoch and a
 `torch: <seconds per epoch> s/epoch, best val acc <a>, test acc <t>` line.
 Exit 77 when PyTorch is absent.
 """
-import argparse, gzip, struct, sys, time
+import argparse, os, sys, time
 try:
     import numpy as np
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from fmnist import D, idx
     import torch
 except ImportError:
     print("torch_mlp: PyTorch not installed: skipped")
     sys.exit(77)
-
-D = "/usr/share/datasets/fashion-mnist/"
-
-
-def idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    magic, n = struct.unpack(">II", data[:8])
-    if magic == 0x803:
-        r, c = struct.unpack(">II", data[8:16])
-        return np.frombuffer(data, np.uint8, offset=16).reshape(n, r * c)
-    return np.frombuffer(data, np.uint8, offset=8)
 
 
 def main():

@@ -68,6 +68,8 @@ int main() {
     std::printf("  p = %5.0f: smallest singular value %.3e, largest %.3e\n", v, nz.min(), nz.max());
   }
   s.check("the smallest singular value is smallest at p = n (among the p shown)", sp[smin.index_min()] == double(n));
+  s.say("(The output bias is fitted by centring the features, which removes one dimension: the\n"
+        "exact threshold is p = n - 1, indistinguishable from p = n on this scale.)");
   s.wrote(plot::write_table(s.id(), "singular.csv", {"features", "s_min", "s_max"}, {sp, smin, smax}));
   s.wrote(plot::render(s.id(), "double_descent"));
   return s.finish();

@@ -29,28 +29,37 @@ Split small_split(std::size_t n, std::size_t m, unsigned seed) {
 TEST_CASE("minimum-norm fit: least squares below n, interpolation with the smallest norm above", "[dd]") {
   arma::arma_rng::set_seed(1);
   const arma::mat X = arma::randn(5, 40), Y = arma::randn(2, 40);
-  // p < n: the ordinary least-squares solution
+  // p < n: ordinary least squares on [A 1] (the output bias)
   auto m = fit_model(X, Y, 10, 0, 3);
   arma::mat A = features(m, X).t();  // n x p
-  REQUIRE(arma::norm(m.W.t() - arma::solve(A, Y.t()), "inf") <= 1e-10);
-  // p > n: interpolates, and equals pinv(A) Y'
+  const arma::mat Wb = arma::solve(arma::join_rows(A, arma::ones(40)), Y.t());  // (p+1) x k
+  REQUIRE(arma::norm(m.W.t() - Wb.head_rows(10), "inf") <= 1e-10);
+  REQUIRE(arma::norm(m.b - Wb.row(10).t(), "inf") <= 1e-10);
+  // p > n: interpolates, and W' = pinv(A_c) Y_c' (centred), b = ybar - W mu
   m = fit_model(X, Y, 120, 0, 3);
   A = features(m, X).t();
-  REQUIRE(arma::norm(m.W * A.t() - Y, "inf") <= 1e-9);
-  REQUIRE(arma::norm(m.W.t() - arma::pinv(A) * Y.t(), "inf") <= 1e-9);
-  // condition = largest / smallest non-zero singular value of A
-  const arma::vec s = arma::svd(A);
-  REQUIRE(m.condition == Approx(s.max() / s.min()).epsilon(1e-9));
+  arma::mat P = m.W * A.t();
+  P.each_col() += m.b;
+  REQUIRE(arma::norm(P - Y, "inf") <= 1e-9);
+  const arma::mat Ac = A.each_row() - arma::mean(A, 0);
+  const arma::mat Yc = Y.each_col() - arma::mean(Y, 1);
+  REQUIRE(arma::norm(m.W.t() - arma::pinv(Ac) * Yc.t(), "inf") <= 1e-9);
+  // condition = largest / smallest non-zero singular value of the centred A
+  const arma::vec s = arma::svd(Ac);
+  const arma::vec nz = s.elem(arma::find(s > 1e-10 * s.max()));
+  REQUIRE(m.condition == Approx(nz.max() / nz.min()).epsilon(1e-9));
 }
 
-TEST_CASE("ridge fit from the SVD equals (A'A + lambda I)^-1 A'Y'", "[dd]") {
+TEST_CASE("ridge fit from the SVD equals (A_c'A_c + lambda I)^-1 A_c'Y_c' (centred)", "[dd]") {
   arma::arma_rng::set_seed(2);
   const arma::mat X = arma::randn(4, 30), Y = arma::randn(3, 30);
   for (double lam : {1e-3, 0.1, 10.0})
     for (std::size_t p : {10u, 30u, 80u}) {
       const auto m = fit_model(X, Y, p, lam, 4);
-      const arma::mat A = features(m, X).t();
-      const arma::mat direct = arma::solve(A.t() * A + lam * arma::eye(p, p), A.t() * Y.t());
+      arma::mat A = features(m, X).t();
+      A.each_row() -= arma::mean(A, 0);  // the bias is fitted by centring and not penalised
+      const arma::mat Yc = Y.each_col() - arma::mean(Y, 1);
+      const arma::mat direct = arma::solve(A.t() * A + lam * arma::eye(p, p), A.t() * Yc.t());
       REQUIRE(arma::norm(m.W.t() - direct, "inf") <= 1e-8 * std::max(1.0, arma::norm(direct, "inf")));
     }
 }

@@ -30,12 +30,9 @@ void register_gauss_newton(CLI::App& app, std::function<int()>& run) {
   s->add_option("--max-iter", o->max_iter, "iteration limit")->check(CLI::Range(0, 1000000))->capture_default_str();
   s->callback([&run, o] {
     run = [o] {
-      const arma::mat X = read_csv(o->x);
-      const arma::mat Y = read_csv(o->y);
-      if (Y.n_cols != 1) throw InputError(o->y + ": has " + std::to_string(Y.n_cols) + " columns, must have 1");
-      if (Y.n_rows != X.n_rows)
-        throw InputError(o->y + ": has " + std::to_string(Y.n_rows) + " rows, " + o->x + " has " +
-                         std::to_string(X.n_rows));
+      arma::mat X;
+      arma::vec y;
+      read_xy_column(o->x, o->y, X, y);
       arma::vec beta(X.n_cols + 1, arma::fill::zeros);
       if (!o->init.empty()) {
         const arma::mat I = read_csv(o->init);
@@ -46,7 +43,7 @@ void register_gauss_newton(CLI::App& app, std::function<int()>& run) {
         beta = I.row(0).t();
       }
       set_blas_threads(1);  // K x (n+1) problems: BLAS threads cost more than they give
-      lsq::NeuronProblem prob(X, Y.col(0), *activation_from_name(o->activation));
+      lsq::NeuronProblem prob(X, y, *activation_from_name(o->activation));
       lsq::Options opt;
       opt.method = o->method == "lm" ? lsq::Method::levenberg_marquardt : lsq::Method::gauss_newton;
       opt.max_iterations = o->max_iter;

@@ -20,13 +20,10 @@ void register_memorize(CLI::App& app, std::function<int()>& run) {
   s->add_option("--out", o->out, "the model file to write (atomically)")->required();
   s->callback([&run, o] {
     run = [o] {
-      const arma::mat X = read_csv(o->x);
-      const arma::mat Y = read_csv(o->y);
-      if (Y.n_cols != 1) throw InputError(o->y + ": has " + std::to_string(Y.n_cols) + " columns, must have 1");
-      if (Y.n_rows != X.n_rows)
-        throw InputError(o->y + ": has " + std::to_string(Y.n_rows) + " rows, " + o->x + " has " +
-                         std::to_string(X.n_rows));
-      const auto net = relu::memorize_net(X, Y.col(0), o->x);
+      arma::mat X;
+      arma::vec y;
+      read_xy_column(o->x, o->y, X, y);
+      const auto net = relu::memorize_net(X, y, o->x);
       write_model(o->out, net);
       const auto N = X.n_rows, D = X.n_cols;
       std::cerr << "nnlab memorize: N = " << N << " points in D = " << D << " dimensions -> " << net.n_neurons()

@@ -45,6 +45,15 @@ std::unique_ptr<Backend<double>> make(const BackendOpts& o) {
   return make_backend<double>(kind, n);
 }
 
+void read_xy_column(const std::string& xpath, const std::string& ypath, arma::mat& X, arma::vec& y) {
+  X = read_csv(xpath);
+  const arma::mat Y = read_csv(ypath);
+  if (Y.n_cols != 1) throw InputError(ypath + ": has " + std::to_string(Y.n_cols) + " columns, must have 1");
+  if (Y.n_rows != X.n_rows)
+    throw InputError(ypath + ": has " + std::to_string(Y.n_rows) + " rows, " + xpath + " has " + std::to_string(X.n_rows));
+  y = Y.col(0);
+}
+
 std::string json_vector(const arma::vec& v) {
   std::string s = "[";
   for (arma::uword i = 0; i < v.n_elem; ++i) s += (i ? ", " : "") + fmt17(v[i]);

@@ -27,6 +27,9 @@ void add_backend_options(CLI::App* sub, BackendOpts& o, bool with_graph = true);
 // for openmp, nobody for naive).
 std::unique_ptr<Backend<double>> make(const BackendOpts& o);
 
+// X (rows x n, as in the file) and a one-column Y with as many rows; InputError otherwise.
+void read_xy_column(const std::string& xpath, const std::string& ypath, arma::mat& X, arma::vec& y);
+
 std::string json_matrix(const arma::mat& M);  // [[...], ...], 17 digits
 std::string json_vector(const arma::vec& v);  // [...]
 bool all_finite(const Grads<double>& g);

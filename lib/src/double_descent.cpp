@@ -10,6 +10,8 @@
 #include <cstdio>
 #include <limits>
 #include <random>
+#include <stdexcept>
+#include <vector>
 #ifdef NNLAB_HAVE_OPENMP
 #include <omp.h>
 #endif
@@ -61,16 +63,69 @@ arma::mat phi(const Features& f, const arma::mat& X) {
   return arma::clamp(P, 0, arma::datum::inf);
 }
 // A fitted model: the SVD of Phi' (n x p) and the output weights for a ridge.
+// The output layer has a bias: it is fitted by centring, Phi_c = Phi - mu 1', Y_c = Y - ybar 1'
+// (the bias is not penalised by the ridge), and then b = ybar - W mu.
+//
+// The SVD of A = Phi_c' (n x p) is taken the way LAPACK's least-squares drivers do it, without
+// ever forming the long factor: QR of the tall one of A and A' (dgeqrf, Householder reflectors
+// kept implicit), then the SVD of the small r x r triangle R = U_R S V_R' (dgesdd), r = min(n, p).
+//   n >= p:  A  = Q R  ->  U = Q U_R,  Vs = V_R;   W' = V_R g (U_R' (Q' Y_c'))
+//   n <  p:  A' = Q R  ->  U = V_R,    Vs = Q U_R; W' = Q (U_R g (V_R' Y_c'))
+// with g_i = 1/s_i (s_i > tol; 0 otherwise) or s_i/(s_i^2 + lambda).  Q is applied with dormqr to an
+// n x k or p x k block only, so a fit costs 2 r^2 max(n,p) + O(r^3), not twice that.
+extern "C" {
+void dgeqrf_(const int* m, const int* n, double* a, const int* lda, double* tau, double* work, const int* lwork, int* info);
+void dormqr_(const char* side, const char* trans, const int* m, const int* n, const int* k, const double* a,
+             const int* lda, const double* tau, double* c, const int* ldc, double* work, const int* lwork, int* info,
+             std::size_t side_len, std::size_t trans_len);
+}
+// C <- Q C (trans 'N') or Q' C (trans 'T'), Q from dgeqrf on QR (rows x r) with tau.
+void apply_q(const arma::mat& QR, const arma::vec& tau, arma::mat& C, char trans) {
+  const int m = int(C.n_rows), n = int(C.n_cols), k = int(tau.n_elem), lda = int(QR.n_rows), ldc = m;
+  int info = 0, lwork = -1;
+  double wq = 0;
+  dormqr_("L", &trans, &m, &n, &k, QR.memptr(), &lda, tau.memptr(), C.memptr(), &ldc, &wq, &lwork, &info, 1, 1);
+  lwork = std::max(1, int(wq));
+  std::vector<double> work(static_cast<std::size_t>(lwork));
+  dormqr_("L", &trans, &m, &n, &k, QR.memptr(), &lda, tau.memptr(), C.memptr(), &ldc, work.data(), &lwork, &info, 1, 1);
+  if (info != 0) throw std::runtime_error("double_descent: dormqr failed");
+}
 struct Fit {
   Features f;
-  arma::mat U, Vs;  // Phi' = U diag(s) Vs'
+  arma::vec mu;      // mean training feature (p)
+  bool wide = false; // n < p: the QR is of A'
+  arma::mat QR;      // dgeqrf output: R in the upper triangle, reflectors below
+  arma::vec tau;
+  arma::mat UR, VR;  // R = UR diag(s) VR'
   arma::vec s;
   double tol = 0;
-  arma::mat weights(const arma::mat& Ytr, double lambda) const {  // k x p
+  struct Out { arma::mat W; arma::vec b; };
+  Out weights(const arma::mat& Ytr, double lambda) const {  // W: k x p, b: k
     arma::vec g(s.n_elem);
     for (arma::uword i = 0; i < s.n_elem; ++i)
       g[i] = lambda > 0 ? s[i] / (s[i] * s[i] + lambda) : (s[i] > tol ? 1 / s[i] : 0.0);
-    return (Vs * arma::diagmat(g) * (U.t() * Ytr.t())).t();
+    const arma::vec ybar = arma::mean(Ytr, 1);
+    const arma::mat Yct = (Ytr.each_col() - ybar).t();  // n x k
+    const arma::uword r = s.n_elem;
+    arma::mat Wt;                                        // p x k
+    if (!wide) {  // W' = V_R g (U_R' (Q' Y_c'))
+      arma::mat C = Yct;
+      apply_q(QR, tau, C, 'T');
+      Wt = VR * arma::diagmat(g) * (UR.t() * C.head_rows(r));
+    } else {      // W' = Q (U_R g (V_R' Y_c'))
+      Wt.zeros(QR.n_rows, Yct.n_cols);
+      Wt.head_rows(r) = UR * arma::diagmat(g) * (VR.t() * Yct);
+      apply_q(QR, tau, Wt, 'N');
+    }
+    Out o;
+    o.W = Wt.t();
+    o.b = ybar - o.W * mu;
+    return o;
+  }
+  arma::mat predict(const Out& o, const arma::mat& X) const {
+    arma::mat P = o.W * phi(f, X);
+    P.each_col() += o.b;
+    return P;
   }
   double condition() const {
     const arma::vec nz = s.elem(arma::find(s > tol));
@@ -80,17 +135,31 @@ struct Fit {
 Fit fit(const arma::mat& Xtr, std::size_t p, std::uint64_t seed) {
   Fit F;
   F.f = draw(p, Xtr.n_rows, seed);
-  const arma::mat A = phi(F.f, Xtr).t();  // n x p
-  if (!arma::svd_econ(F.U, F.s, F.Vs, A, "both", "dc"))
-    throw std::runtime_error("double_descent: the SVD did not converge");
-  F.tol = double(std::max(A.n_rows, A.n_cols)) * std::numeric_limits<double>::epsilon() * (F.s.n_elem ? F.s.max() : 0);
+  const arma::mat Ph = phi(F.f, Xtr);  // p x n
+  F.mu = arma::mean(Ph, 1);
+  const std::size_t n = Xtr.n_cols;
+  F.wide = n < p;
+  F.QR = F.wide ? arma::mat(Ph.each_col() - F.mu) : arma::mat((Ph.each_col() - F.mu).t());  // the tall one
+  const int m = int(F.QR.n_rows), c = int(F.QR.n_cols), lda = m;
+  F.tau.set_size(std::size_t(std::min(m, c)));
+  int info = 0, lwork = -1;
+  double wq = 0;
+  dgeqrf_(&m, &c, F.QR.memptr(), &lda, F.tau.memptr(), &wq, &lwork, &info);
+  lwork = std::max(1, int(wq));
+  std::vector<double> work(static_cast<std::size_t>(lwork));
+  dgeqrf_(&m, &c, F.QR.memptr(), &lda, F.tau.memptr(), work.data(), &lwork, &info);
+  if (info != 0) throw std::runtime_error("double_descent: dgeqrf failed");
+  const arma::mat R = arma::trimatu(F.QR.head_rows(std::size_t(c)));
+  if (!arma::svd(F.UR, F.s, F.VR, R, "dc")) throw std::runtime_error("double_descent: the SVD did not converge");
+  F.tol = double(std::max<std::size_t>(n, p)) * std::numeric_limits<double>::epsilon() * (F.s.n_elem ? F.s.max() : 0);
   return F;
 }
 }  // namespace
 
 Model fit_model(const arma::mat& Xtr, const arma::mat& Ytr, std::size_t p, double ridge, std::uint64_t seed) {
   const Fit F = fit(Xtr, p, seed);
-  return {F.f.V, F.f.c, F.weights(Ytr, ridge), F.s, F.condition()};
+  const auto o = F.weights(Ytr, ridge);
+  return {F.f.V, F.f.c, o.W, o.b, F.mu, F.s, F.condition()};
 }
 
 arma::mat features(const Model& m, const arma::mat& X) { return phi({m.V, m.c}, X); }
@@ -135,21 +204,20 @@ std::vector<Point> sweep(const Split& raw, const Options& o) {
     double lam = o.ridge;
     if (!o.ridge_grid.empty()) {  // the ridge with the smallest validation MSE
       double best = arma::datum::inf;
-      const arma::mat Pva = phi(F.f, D.Xva);
       for (double l : o.ridge_grid) {
-        const double v = mse(F.weights(D.Ytr, l) * Pva, D.Yva);
+        const double v = mse(F.predict(F.weights(D.Ytr, l), D.Xva), D.Yva);
         if (v < best) { best = v; lam = l; }
       }
     }
-    const arma::mat W = F.weights(D.Ytr, lam);
-    const arma::mat Pte = W * phi(F.f, D.Xte);
-    Cell c{mse(W * phi(F.f, D.Xtr), D.Ytr), mse(Pte, D.Yte), class_error(Pte, D.Yte), arma::norm(W, "fro"),
+    const auto Wb = F.weights(D.Ytr, lam);
+    const arma::mat Pte = F.predict(Wb, D.Xte);
+    Cell c{mse(F.predict(Wb, D.Xtr), D.Ytr), mse(Pte, D.Yte), class_error(Pte, D.Yte), arma::norm(Wb.W, "fro"),
            F.condition(), 0, 0, lam};
     if (o.ensemble > 0) {  // the average of K independent models (member 0 is the one above)
       arma::mat avg = Pte;
       for (int k = 1; k < o.ensemble; ++k) {
         const Fit G = fit(D.Xtr, p, mix(o.seed, t, std::uint64_t(k)));
-        avg += G.weights(D.Ytr, lam) * phi(G.f, D.Xte);
+        avg += G.predict(G.weights(D.Ytr, lam), D.Xte);
       }
       avg /= double(o.ensemble);
       c.ete = mse(avg, D.Yte);

@@ -7,12 +7,14 @@
 // that V x is about N(0, 1).
 // A model of p random features: phi(x) = relu(V x + c), V (p x d) with entries N(0, 1/d) and c
 // (p) with entries N(0, 1), drawn per model from its own seed; the output layer W (k x p) is
-// fitted on Phi (p x n) by minimum-norm least squares through the SVD of Phi' (LAPACK dgesdd),
-// min ||Phi' W' - Y'||, or by ridge, min ||Phi' W' - Y'||^2 + lambda ||W||^2, from the same SVD:
+// (W, with a bias b) fitted on Phi (p x n) by minimum-norm least squares through the SVD of the
+// centred Phi' (LAPACK dgesdd) -- the bias absorbs the means and is not penalised --
+// min ||Phi_c' W' - Y_c'||, or by ridge, min ||Phi_c' W' - Y_c'||^2 + lambda ||W||^2, from the same SVD:
 //   W' = V_s diag(s_i / (s_i^2 + lambda)) U_s' Y'     (lambda = 0: 1/s_i for s_i > tol, 0 else,
 //   tol = max(n, p) eps s_max, numpy's lstsq rule).
-// condition = s_max / (the smallest s_i above tol): it blows up at the interpolation threshold
-// p = n, where the smallest singular value goes to 0.
+// b = ybar - W mu.  condition = s_max / (the smallest s_i above tol) of the centred feature
+// matrix: it blows up at the interpolation threshold (p = n - 1 with the bias), where the
+// smallest singular value goes to 0.
 #pragma once
 #include <armadillo>
 #include <cstdint>
@@ -50,7 +52,9 @@ struct Model {
   arma::mat V;        // p x d
   arma::vec c;        // p
   arma::mat W;        // k x p
-  arma::vec s;        // singular values of Phi' (n x p), largest first
+  arma::vec b;        // k, the output bias
+  arma::vec mu;       // p, the mean training feature (the fit centres Phi with it)
+  arma::vec s;        // singular values of the centred Phi' (n x p), largest first
   double condition = 0;
 };
 // Draws p features from `seed` and fits W on (Xtr, Ytr) (inputs used as given: sweep() centres
