@@ -53,10 +53,8 @@ int main() {
         "feature matrix is well conditioned; at p = n it is square and random, and its smallest\n"
         "singular value is near 0, so |W| and the test error explode.  (With p > n, the extra\n"
         "directions make the smallest non-zero singular value grow again.)");
-  dd::Split Z = D;  // centred and scaled as in the sweep
-  const arma::vec mu = arma::mean(Z.Xtr, 1);
-  Z.Xtr.each_col() -= mu;
-  Z.Xtr /= std::sqrt(arma::accu(arma::square(Z.Xtr)) / double(Z.Xtr.n_elem));
+  dd::Split Z = D;
+  dd::normalize_inputs(Z);  // as the sweep does
   arma::vec sp, smin, smax;
   for (double v : {50, 150, 250, 290, 300, 310, 350, 450, 600, 1200, 3000}) {
     const auto m = dd::fit_model(Z.Xtr, Z.Ytr, std::size_t(v), 0, 99);

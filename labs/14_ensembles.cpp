@@ -17,11 +17,7 @@ int main() {
   const std::size_t n = 300;
   dd::Split D = dd::dataset_split("fashion-mnist", n, 2000, 0, 14);
   dd::add_label_noise(D.Ytr, 0.1, 14);
-  // The same centring and scaling as the sweep.
-  const arma::vec mu = arma::mean(D.Xtr, 1);
-  const double rms = std::sqrt(arma::accu(arma::square(D.Xtr.each_col() - mu)) / double(D.Xtr.n_elem));
-  D.Xtr.each_col() -= mu; D.Xtr /= rms;
-  D.Xte.each_col() -= mu; D.Xte /= rms;
+  dd::normalize_inputs(D);  // as the sweep does
 
   s.section("1. At p = 0.9 n = 270: the average of K models against K");
   const std::size_t p = 270, Kmax = 32;

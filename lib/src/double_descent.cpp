@@ -172,24 +172,26 @@ std::uint64_t mix(std::uint64_t a, std::uint64_t b, std::uint64_t c) {  // a see
 }
 }  // namespace
 
+// Centred with the training mean and divided by one scalar, the training RMS, so that V x is
+// about N(0, 1) and almost no feature is dead on every sample (a dead feature lowers the rank
+// of Phi and moves the interpolation threshold above p = n).  One scalar, not a per-input sd:
+// an input that hardly varies in training must not be blown up on test data.
+void normalize_inputs(Split& D) {
+  const arma::vec mu = arma::mean(D.Xtr, 1);
+  const arma::mat C = D.Xtr.each_col() - mu;
+  double rms = std::sqrt(arma::accu(arma::square(C)) / double(C.n_elem));
+  if (!(rms > 1e-12)) rms = 1;
+  for (arma::mat* X : {&D.Xtr, &D.Xte, &D.Xva}) {
+    if (X->n_elem == 0) continue;
+    X->each_col() -= mu;
+    *X /= rms;
+  }
+}
+
 std::vector<Point> sweep(const Split& raw, const Options& o) {
   if (o.features.empty()) throw InputError("double-descent: --features is empty");
-  // Inputs centred with the training mean and divided by one scalar, the training RMS, so that
-  // V x is about N(0, 1) and almost no feature is dead on every sample (a dead feature lowers the
-  // rank of Phi and moves the interpolation threshold above p = n).  One scalar, not a per-input
-  // sd: an input that hardly varies in training must not be blown up on test data.
   Split D = raw;
-  {
-    const arma::vec mu = arma::mean(raw.Xtr, 1);
-    const arma::mat C = raw.Xtr.each_col() - mu;
-    double rms = std::sqrt(arma::accu(arma::square(C)) / double(C.n_elem));
-    if (!(rms > 1e-12)) rms = 1;
-    for (arma::mat* X : {&D.Xtr, &D.Xte, &D.Xva}) {
-      if (X->n_elem == 0) continue;
-      X->each_col() -= mu;
-      *X /= rms;
-    }
-  }
+  normalize_inputs(D);
   if (o.trials < 1) throw InputError("double-descent: --trials must be >= 1");
   const std::size_t P = o.features.size(), T = std::size_t(o.trials);
   struct Cell { double tr, te, err, wn, cond, ete = 0, eerr = 0, lam = 0; };

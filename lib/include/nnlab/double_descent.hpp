@@ -47,6 +47,10 @@ struct Options {
   bool progress = false;
 };
 
+// Centres every input set of the split with the training mean and divides it by the training
+// RMS (one scalar), so that V x is about N(0, 1).  sweep() does this itself.
+void normalize_inputs(Split& D);
+
 // One model: its features, output weights and the singular values of Phi'.
 struct Model {
   arma::mat V;        // p x d
