@@ -1,38 +1,86 @@
-// Deep double descent: a width sweep of trained one-hidden-layer MLPs (784-w-10, ReLU,
-// softmax + ce) on a Fashion-MNIST subset with 20% of the training labels replaced, trained
-// long enough to interpolate, averaged over seeds.  Test error against width: it falls, rises
-// where the network just manages to fit the noisy labels, then falls again.
-//   deep_double_descent [n=1000] [epochs=300] [seeds=2]
-// Writes results/deep_double_descent/sweep.csv (width, train/test error, train loss).
+// Deep double descent: a width sweep of trained one-hidden-layer MLPs (d-w-10, ReLU) on a
+// Fashion-MNIST subset with a share of the training labels replaced, trained long enough to
+// interpolate (no validation split, no early stopping: the last epoch is the model), averaged
+// over seeds.  Test error against width: it falls, rises where the network just manages to
+// fit the noisy labels, then falls again.
+//
+//   deep_double_descent [key=value ...]
+//     n=1000 test=2000 noise=0.2 epochs=300 seeds=2 loss=ce|mse opt=sgd|momentum|adam
+//     lr=0 (the optimizer's default) batch=64 pool=1 (average-pool the 28x28 images
+//     pool x pool: pool=4 gives 7x7 = 49 inputs, which moves the threshold to wider nets)
+//     widths=1,2,4,...
+// Writes results/deep_double_descent/sweep.csv (width, parameters, train/test error, losses).
 #include "nnlab/data.hpp"
 #include "nnlab/double_descent.hpp"
+#include "nnlab/error.hpp"
 #include "nnlab/plot.hpp"
 #include "nnlab/train.hpp"
 
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
+#include <map>
+#include <sstream>
+#include <string>
 
 using namespace nnlab;
 
-int main(int argc, char** argv) {
-  const std::size_t n = argc > 1 ? std::size_t(std::atol(argv[1])) : 1000;
-  const int epochs = argc > 2 ? std::atoi(argv[2]) : 300, seeds = argc > 3 ? std::atoi(argv[3]) : 2;
+namespace {
+// 28x28 images (one per column) averaged over p x p blocks (p divides 28).
+arma::mat pool(const arma::mat& X, int p) {
+  if (p == 1) return X;
+  const int s = 28 / p;
+  arma::mat P(std::size_t(s * s), X.n_cols, arma::fill::zeros);
+  for (arma::uword c = 0; c < X.n_cols; ++c)
+    for (int r = 0; r < 28; ++r)
+      for (int q = 0; q < 28; ++q) P((r / p) * s + q / p, c) += X(std::size_t(r * 28 + q), c) / (p * p);
+  return P;
+}
+}  // namespace
+
+int main(int argc, char** argv) try {
+  std::map<std::string, std::string> kv = {{"n", "1000"},  {"test", "2000"}, {"noise", "0.2"},  {"epochs", "300"},
+                                           {"seeds", "2"},   {"loss", "ce"},   {"opt", "adam"},   {"lr", "0"},
+                                           {"batch", "64"},  {"pool", "1"},
+                                           {"widths", "1,2,4,6,8,10,12,16,20,24,32,48,64,96,128,256,512"}};
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    const auto eq = a.find('=');
+    if (eq == std::string::npos || !kv.count(a.substr(0, eq)))
+      throw InputError("deep_double_descent: unknown argument '" + a + "' (see the header of the source)");
+    kv[a.substr(0, eq)] = a.substr(eq + 1);
+  }
+  const std::size_t n = std::stoul(kv["n"]);
+  const int epochs = std::stoi(kv["epochs"]), seeds = std::stoi(kv["seeds"]), p = std::stoi(kv["pool"]);
+  const bool mse = kv["loss"] == "mse";
+  if (28 % p) throw InputError("deep_double_descent: pool must divide 28");
+  std::vector<double> wv;
+  std::stringstream ws(kv["widths"]);
+  for (std::string t; std::getline(ws, t, ',');) wv.push_back(std::stod(t));
+  const arma::vec widths(wv);
+
   const auto t0 = std::chrono::steady_clock::now();
-  dd::Split D = dd::dataset_split("fashion-mnist", n, 2000, 0, 21);
-  dd::add_label_noise(D.Ytr, 0.2, 21);
-  const arma::vec widths = {1, 2, 4, 6, 8, 10, 12, 16, 20, 24, 32, 48, 64, 96, 128, 256, 512};
-  arma::vec tr_err(widths.n_elem, arma::fill::zeros), te_err(widths.n_elem, arma::fill::zeros),
-      tr_loss(widths.n_elem, arma::fill::zeros);
-  std::printf("%6s %10s %10s %12s\n", "width", "train_err", "test_err", "train_loss");
-  for (arma::uword i = 0; i < widths.n_elem; ++i) {
+  dd::Split D = dd::dataset_split("fashion-mnist", n, std::stoul(kv["test"]), 0, 21);
+  dd::add_label_noise(D.Ytr, std::stod(kv["noise"]), 21);
+  D.Xtr = pool(D.Xtr, p);
+  D.Xte = pool(D.Xte, p);
+  const std::size_t d = D.Xtr.n_rows;
+  std::printf("# n=%zu d=%zu noise=%s loss=%s opt=%s lr=%s batch=%s epochs=%d seeds=%d seed=21\n", n, d,
+              kv["noise"].c_str(), kv["loss"].c_str(), kv["opt"].c_str(), kv["lr"].c_str(), kv["batch"].c_str(),
+              epochs, seeds);
+  const arma::uword W = widths.n_elem;
+  arma::vec params(W), tr_err(W, arma::fill::zeros), te_err(W, arma::fill::zeros), tr_loss(W, arma::fill::zeros),
+      te_loss(W, arma::fill::zeros);
+  std::printf("%6s %8s %10s %10s %12s %12s\n", "width", "params", "train_err", "test_err", "train_loss", "test_loss");
+  for (arma::uword i = 0; i < W; ++i) {
+    const std::size_t w = std::size_t(widths[i]);
+    params[i] = double(w * (d + 1) + 10 * (w + 1));
     for (int s = 0; s < seeds; ++s) {
-      auto net = train::init_network<float>({784, std::size_t(widths[i]), 10}, {Activation::relu, Activation::softmax},
-                                            Loss::ce, train::Init::he, std::uint64_t(100 + s));
+      auto net = train::init_network<float>({d, w, 10}, {Activation::relu, mse ? Activation::identity : Activation::softmax},
+                                            mse ? Loss::mse : Loss::ce, train::Init::he, std::uint64_t(100 + s));
       train::Options o;
-      o.optimizer = "adam";
-      o.lr = 1e-3;
-      o.batch = 64;
+      o.optimizer = kv["opt"];
+      o.lr = std::stod(kv["lr"]);
+      o.batch = std::stoul(kv["batch"]);
       o.epochs = epochs;
       o.seed = std::uint64_t(100 + s);
       o.val_fraction = 0;  // the last epoch: interpolation, not early stopping, is the point
@@ -41,12 +89,17 @@ int main(int argc, char** argv) {
       tr_err[i] += (1 - etr.accuracy) / seeds;
       te_err[i] += (1 - ete.accuracy) / seeds;
       tr_loss[i] += etr.loss / seeds;
+      te_loss[i] += ete.loss / seeds;
     }
-    std::printf("%6.0f %10.4f %10.4f %12.4e\n", widths[i], tr_err[i], te_err[i], tr_loss[i]);
+    std::printf("%6zu %8.0f %10.4f %10.4f %12.4e %12.4e\n", w, params[i], tr_err[i], te_err[i], tr_loss[i], te_loss[i]);
     std::fflush(stdout);
   }
-  plot::write_table("deep_double_descent", "sweep.csv", {"width", "train_error", "test_error", "train_loss"},
-                    {widths, tr_err, te_err, tr_loss});
-  std::printf("deep double descent: n = %zu, 20%% label noise, %d epochs, %d seeds: %.1f s\n", n, epochs, seeds,
+  plot::write_table("deep_double_descent", "sweep.csv",
+                    {"width", "params", "train_error", "test_error", "train_loss", "test_loss"},
+                    {widths, params, tr_err, te_err, tr_loss, te_loss});
+  std::printf("deep double descent: %.1f s\n",
               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+} catch (const InputError& e) {
+  std::fprintf(stderr, "%s\n", e.what());
+  return 2;
 }

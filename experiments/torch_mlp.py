@@ -15,6 +15,7 @@ try:
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from fmnist import D, idx
     import torch
+    from torch_threads import set_threads
 except ImportError:
     print("torch_mlp: PyTorch not installed: skipped")
     sys.exit(77)
@@ -28,7 +29,7 @@ def main():
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()
-    torch.set_num_threads(a.threads)
+    set_threads(a.threads)  # PyTorch's pool and OpenBLAS's: see torch_threads.py
     torch.manual_seed(a.seed)
     dt = torch.float32 if a.precision == "float" else torch.float64
     X = torch.tensor(idx(D + "train-images-idx3-ubyte.gz") / 255.0, dtype=dt)
@@ -52,9 +53,9 @@ def main():
             loss = lossf(net(X[i]), y[i])
             loss.backward()
             opt.step()
-        times.append(time.perf_counter() - t0)
         with torch.no_grad():
             va = (net(Xv).argmax(1) == yv).double().mean().item()
+        times.append(time.perf_counter() - t0)  # as nnlab's epoch: training + validation pass
         if va > best:
             best = va
             best_state = {k: v.clone() for k, v in net.state_dict().items()}

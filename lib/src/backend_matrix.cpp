@@ -25,43 +25,27 @@ template <class T> class MatrixBackend final : public Backend<T> {
     }
   }
 
-  // Per-sample losses as whole-matrix expressions (see nnlab/loss.hpp for the formulas).
+  // The loss is a function of one column (nnlab/loss.hpp): per-sample values summed in a
+  // fixed order, gradients written column by column into the cache.  No temporaries: after
+  // the first call, a step allocates nothing (workspaces reused, checked in tests/test_perf).
   T cost(const Network<T>& net, const arma::Mat<T>& Y, Cache<T>& c) override {
     const auto& Z = c.Z.back();
     const auto& A = c.A.back();
-    const T m = T(A.n_cols);
     T s = 0;
-    switch (net.loss) {
-      case Loss::mse: s = T(0.5) * arma::accu(arma::square(A - Y)); break;
-      case Loss::hinge: s = arma::accu(arma::clamp(T(1) - Y % A, T(0), arma::Datum<T>::inf)); break;
-      case Loss::bce:
-        s = arma::accu(arma::clamp(Z, T(0), arma::Datum<T>::inf) - Z % Y +
-                       arma::log1p(arma::exp(-arma::abs(Z))));
-        break;
-      case Loss::ce: {
-        const arma::Row<T> mx = arma::max(Z, 0);
-        const arma::Row<T> lse = mx + arma::log(arma::sum(arma::exp(Z.each_row() - mx), 0));
-        s = arma::accu(arma::sum(Y, 0) % lse - arma::sum(Y % Z, 0));
-        break;
-      }
-    }
-    return s / m + regularization(net);
+    for (arma::uword t = 0; t < A.n_cols; ++t) s += lossfn::value(net.loss, Z.colptr(t), A.colptr(t), Y.colptr(t), A.n_rows);
+    return s / T(A.n_cols) + regularization(net);
   }
 
  protected:
   void loss_backward(const Network<T>& net, const arma::Mat<T>& Y, Cache<T>& c) override {
     const std::size_t L = net.depth();
     const auto& A = c.A[L - 1];
-    const T inv_m = T(1) / T(A.n_cols);
-    switch (net.loss) {
-      case Loss::bce: c.dZ[L - 1] = (A - Y) * inv_m; return;
-      case Loss::ce: c.dZ[L - 1] = (A.each_row() % arma::sum(Y, 0) - Y) * inv_m; return;
-      case Loss::mse: c.dA[L - 1] = (A - Y) * inv_m; break;
-      case Loss::hinge:
-        c.dA[L - 1] = -Y % arma::conv_to<arma::Mat<T>>::from(T(1) - Y % A > T(0)) * inv_m;
-        break;
-    }
-    activate_backward(net.layers[L - 1].act, c.Z[L - 1], A, c.dA[L - 1], c.dZ[L - 1]);
+    const bool fused = fused_with_activation(net.loss);
+    auto& G = fused ? c.dZ[L - 1] : c.dA[L - 1];  // bce, ce: dZ[L] directly; mse, hinge: dA[L]
+    G.set_size(A.n_rows, A.n_cols);
+    for (arma::uword t = 0; t < A.n_cols; ++t)
+      lossfn::gradient(net.loss, A.colptr(t), Y.colptr(t), G.colptr(t), A.n_rows, T(1) / T(A.n_cols));
+    if (!fused) activate_backward(net.layers[L - 1].act, c.Z[L - 1], A, G, c.dZ[L - 1]);
   }
 
   void output_backward(const Network<T>& net, const arma::Mat<T>& dA_L, Cache<T>& c) override {

@@ -1,0 +1,208 @@
+// Google Benchmark suite of issue 8: forward, backward and a training step (forward + cost +
+// backward + SGD update) for every backend, float and double, on the four named shapes, a
+// width sweep (w-w-w-10, batch 256, w = 16..4096) and a batch sweep (784-256-128-10, batch
+// 1..4096), at 1 and 2 threads; plus "gemm", the same products straight to OpenBLAS on
+// preallocated buffers (the yardstick), and the measured FMA peak.
+//
+//   bench_backends [--torch a.csv[,b.csv]] [--out results/bench] [google-benchmark flags]
+//
+// Names: <precision>/<op>/<backend>/t<threads>/<sizes>/b<batch>.  Counter GFLOP/s counts
+// 6 m S flops for a step (S = sum of the weight-matrix sizes; dX is computed, so the count is
+// exact), 2 m S forward, 4 m S backward.  The naive and graph backends are single-threaded
+// (t1 only) and skipped on sweep points that would take more than ~1 s per call.
+//
+// After the run it writes, from the best of the repetitions of each case:
+//   backends.csv   one row per case: seconds, GFLOP/s, fraction of gemm (same shape, threads,
+//                  precision, op, same run), fraction of the measured peak, the PyTorch
+//                  time and the speed-up over it where --torch gives one, and process CPU
+//                  time / wall time (how many cores the case really used)
+//   peak.csv       measured FMA peak, float and double, 1 and 2 threads
+//   targets.txt    the targets of issue 8, each with its measured ratio and PASS or MISS
+#include "nnlab/blas.hpp"
+#include "nnlab/io.hpp"
+#include "nnlab/perf.hpp"
+
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+using namespace nnlab;
+using namespace nnlab::perf;
+
+namespace {
+
+std::map<std::string, Measurement> g_cases;  // by benchmark name = key(m, m.backend)
+
+template <class T> void run_backend(benchmark::State& st, Shape s, BackendKind k, int threads, Op op) {
+  Bench<T> b(s, k, threads);
+  for (auto _ : st) b.run(op);
+  st.counters["GFLOP/s"] = benchmark::Counter(flops(s, op) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+template <class T> void run_gemm(benchmark::State& st, Shape s, int threads, Op op) {
+  GemmBench<T> g(s, threads);
+  for (auto _ : st) g.run(op);
+  st.counters["GFLOP/s"] = benchmark::Counter(flops(s, op) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+template <class T> void register_all(const char* prec) {
+  struct Group { const char* sweep; std::vector<Shape> shapes; };
+  const Group groups[] = {{"named", named_shapes()}, {"width", width_sweep()}, {"batch", batch_sweep()}};
+  for (const auto& g : groups)
+    for (const Shape& s : g.shapes)
+      for (Op op : {Op::forward, Op::backward, Op::step})
+        for (const char* be : {"naive", "matrix", "openmp", "graph", "gemm"})
+          for (int t : {1, 2}) {
+            const std::string bes = be;
+            const bool serial = bes == "naive" || bes == "graph";
+            if (serial && t > 1) continue;
+            // naive and graph run at about 1 GFLOP/s: skip sweep points above ~1 s per call.
+            if (serial && std::string(g.sweep) != "named" && flops(s, op) > 1e9) continue;
+            const Measurement c{prec, name(op), be, t, label(s), g.sweep, flops(s, op), 0};
+            const std::string n = key(c, c.backend);
+            if (g_cases.count(n)) continue;  // a named shape may reappear in a sweep
+            g_cases[n] = c;
+            benchmark::internal::Benchmark* b;
+            if (bes == "gemm")
+              b = benchmark::RegisterBenchmark(n.c_str(), [=](benchmark::State& st) { run_gemm<T>(st, s, t, op); });
+            else
+              b = benchmark::RegisterBenchmark(n.c_str(), [=](benchmark::State& st) {
+                run_backend<T>(st, s, *backend_from_name(bes), t, op);
+              });
+            b->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
+          }
+}
+
+// Keeps the best (smallest) real time per case over its repetitions, in seconds.
+class Collect : public benchmark::ConsoleReporter {
+ public:
+  std::map<std::string, double> best, cpu_per_wall;
+  void ReportRuns(const std::vector<Run>& runs) override {
+    ConsoleReporter::ReportRuns(runs);
+    for (const auto& r : runs) {
+      if (r.run_type != Run::RT_Iteration || r.error_occurred || r.iterations == 0) continue;
+      const double s = r.real_accumulated_time / double(r.iterations);
+      const std::string n = r.run_name.function_name;
+      if (!best.count(n) || s < best[n]) {
+        best[n] = s;
+        cpu_per_wall[n] = r.cpu_accumulated_time / r.real_accumulated_time;  // process CPU time
+      }
+    }
+  }
+};
+
+// torch.csv: precision,op,threads,shape,seconds (experiments/bench_torch.py).  Several files
+// (comma-separated: PyTorch run under different thread settings) give the best time per case.
+void read_torch_file(const std::string& path, std::map<std::string, double>& t) {
+  if (path.empty() || !std::filesystem::exists(path)) return;
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    std::stringstream ss(line);
+    std::string prec, op, th, shape, sec;
+    std::getline(ss, prec, ','); std::getline(ss, op, ','); std::getline(ss, th, ',');
+    std::getline(ss, shape, ','); std::getline(ss, sec, ',');
+    if (sec.empty()) continue;
+    const std::string k = prec + "/" + op + "/torch/t" + th + "/" + shape;
+    if (!t.count(k) || std::stod(sec) < t[k]) t[k] = std::stod(sec);
+  }
+}
+std::map<std::string, double> read_torch(const std::string& paths) {
+  std::map<std::string, double> t;
+  std::stringstream ss(paths);
+  for (std::string p; std::getline(ss, p, ',');) read_torch_file(p, t);
+  return t;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string torch_csv, out = "results/bench";
+  std::vector<char*> args{argv[0]};
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--torch" && i + 1 < argc) torch_csv = argv[++i];
+    else if (a == "--out" && i + 1 < argc) out = argv[++i];
+    else args.push_back(argv[i]);
+  }
+  int ac = int(args.size());
+  benchmark::Initialize(&ac, args.data());
+  std::fprintf(stderr, "bench_backends: %s\n", describe(blas_info()).c_str());
+
+  // The machine's measured FMA peak, 1 and 2 threads, in this run.
+  std::map<std::string, double> peak;
+  for (int t : {1, 2}) {
+    peak["double/t" + std::to_string(t)] = fma_peak<double>(t);
+    peak["float/t" + std::to_string(t)] = fma_peak<float>(t);
+  }
+  std::fprintf(stderr, "measured FMA peak GFLOP/s: double %.1f (1 thread) %.1f (2); float %.1f %.1f\n",
+               peak["double/t1"], peak["double/t2"], peak["float/t1"], peak["float/t2"]);
+
+  register_all<double>("double");
+  register_all<float>("float");
+  Collect rep;
+  benchmark::RunSpecifiedBenchmarks(&rep);
+  benchmark::Shutdown();
+
+  const auto torch = read_torch(torch_csv);
+  std::vector<Measurement> all;
+  for (const auto& [n, sec] : rep.best) {
+    all.push_back(g_cases.at(n));
+    all.back().seconds = sec;
+    all.back().cpu_per_wall = rep.cpu_per_wall.at(n);
+  }
+  std::filesystem::create_directories(out);
+  write_file_atomic(out + "/backends.csv", table_csv(all, peak, torch));
+  std::ostringstream pk;
+  pk << "precision,threads,gflops\n";
+  for (const auto& [k, v] : peak) pk << k.substr(0, k.find('/')) << "," << k.substr(k.find('/') + 2) << "," << v << "\n";
+  write_file_atomic(out + "/peak.csv", pk.str());
+
+  // The targets of issue 8, from this run.
+  auto sec = [&](const std::string& n) { return rep.best.count(n) ? rep.best.at(n) : 0.0; };
+  std::ostringstream tg;
+  auto target = [&](const std::string& what, double value, double need, const char* unit) {
+    if (value <= 0) return;  // not measured in this run (filtered out)
+    char line[512];
+    const bool ok = value >= need;
+    std::snprintf(line, sizeof line, "%-4s %-78s %8.3f%s (need >= %.3g%s)\n", ok ? "PASS" : "MISS",
+                  what.c_str(), value, unit, need, unit);
+    tg << line;
+  };
+  const std::string wide = "1024-1024-1024-10/b512";
+  const double m2 = sec("double/step/matrix/t2/" + wide), g2 = sec("double/step/gemm/t2/" + wide);
+  target("matrix double 2 threads " + wide + " step: fraction of gemm", m2 > 0 ? g2 / m2 : 0, 0.9, "");
+  target("matrix double 2 threads " + wide + " step: fraction of measured double peak",
+         m2 > 0 ? flops(named_shapes()[2], Op::step) / m2 * 1e-9 / peak["double/t2"] : 0, 0.65, "");
+  for (const Shape& s : named_shapes())
+    for (const char* p : {"double", "float"})
+      for (int t : {1, 2}) {
+        const std::string c = std::string(p) + "/step/matrix/t" + std::to_string(t) + "/" + label(s);
+        const std::string tk = std::string(p) + "/step/torch/t" + std::to_string(t) + "/" + label(s);
+        if (!torch.count(tk)) continue;
+        const double need = s.name == "tiny" ? 10 : 1;
+        target("matrix vs PyTorch, step, " + std::string(p) + ", " + std::to_string(t) + " thread(s), " + label(s),
+               sec(c) > 0 ? torch.at(tk) / sec(c) : 0, need, "x");
+      }
+  for (const auto& [n, c] : g_cases) {
+    if (c.backend != "openmp" || c.threads != 2 || c.op != "step" || c.precision != "double") continue;
+    const std::size_t batch = std::stoul(c.shape.substr(c.shape.find("/b") + 2));
+    if (batch < 64) continue;
+    const std::string one = "double/step/openmp/t1/" + c.shape;
+    target("openmp double step 2 threads vs 1, " + c.shape, sec(n) > 0 ? sec(one) / sec(n) : 0, 1.85, "x");
+  }
+  const double o2 = sec("double/step/openmp/t2/" + wide);
+  target("openmp double 2 threads " + wide + " step: fraction of 2-thread gemm", o2 > 0 ? g2 / o2 : 0, 0.2, "");
+  for (int t : {1, 2}) {
+    const std::string ts = "/step/matrix/t" + std::to_string(t) + "/" + wide;
+    target("matrix float vs double, " + std::to_string(t) + " thread(s), " + wide + " step",
+           sec("float" + ts) > 0 ? sec("double" + ts) / sec("float" + ts) : 0, 1.8, "x");
+  }
+  write_file_atomic(out + "/targets.txt", tg.str());
+  std::printf("\n%s", tg.str().c_str());
+  std::printf("wrote %s/backends.csv, peak.csv, targets.txt\n", out.c_str());
+}

@@ -1,0 +1,102 @@
+// nnlab/perf.hpp -- what the benchmarks (experiments/bench_backends.cpp) and lab 15 measure.
+//
+//   Shape       layer sizes n_0..n_L and a batch m (ReLU hidden layers, identity output, mse)
+//   flops       forward 2 m S, backward 4 m S, step 6 m S, with S = sum_l n_l n_{l-1}: one
+//               multiply-add per weight and sample for Z = W A, dW = dZ A', dA = W' dZ
+//               (dX included, so the count is exact; bias, activation and loss work is
+//               not counted)
+//   Bench<T>    one backend on one shape with its workspaces (cache, grads) allocated once:
+//               forward(), backward() (on the last forward's cache), step() = forward + cost
+//               + backward + SGD update, the training step of issue 8
+//   GemmBench<T> the same products, the same shapes, straight to BLAS gemm on preallocated
+//               buffers: the yardstick ("fraction of dgemm") measured in the same run
+//   fma_peak()  a measured FMA throughput (GFLOP/s) of this machine, T = float or double
+//
+// Threads: the matrix backend and GemmBench use OpenBLAS threads, openmp its OpenMP threads;
+// use_threads() gives the cores to the one that computes and sets the other to 1 (two spinning
+// pools on two cores slow everything down 1.5-3x; see README "Threads").
+#pragma once
+#include "nnlab/backend.hpp"
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace nnlab::perf {
+
+struct Shape {
+  std::string name;
+  std::vector<std::size_t> sizes;  // n_0, ..., n_L
+  std::size_t batch = 1;
+};
+std::string label(const Shape& s);           // e.g. "784-256-128-10/b128"
+std::vector<Shape> named_shapes();           // the four shapes of issue 8
+std::vector<Shape> width_sweep();            // w-w-w-10, batch 256, w = 16, 32, ..., 4096
+std::vector<Shape> batch_sweep();            // 784-256-128-10, batch 1, 4, ..., 4096
+
+enum class Op { forward, backward, step };
+const char* name(Op op);
+double flops(const Shape& s, Op op);
+
+void use_threads(BackendKind kind, int threads);  // BLAS threads for matrix, OpenMP for openmp
+
+template <class T> class Bench {
+ public:
+  Bench(const Shape& s, BackendKind kind, int threads, std::uint64_t seed = 1);
+  ~Bench();
+  void forward();
+  void backward();
+  T step();  // returns the cost J before the update
+  void run(Op op);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> p_;
+};
+
+template <class T> class GemmBench {
+ public:
+  GemmBench(const Shape& s, int threads, std::uint64_t seed = 1);
+  ~GemmBench();
+  void forward();   // Z[l] = W[l] A[l-1]
+  void backward();  // dW[l] = dZ[l] A[l-1]', dA[l-1] = W[l]' dZ[l]
+  void step() { forward(); backward(); }
+  void run(Op op);
+  // The buffers (l = 0..L for A, dA; 0..L-1 for W, dW), for tests.
+  const arma::Mat<T>& A(std::size_t l) const;
+  const arma::Mat<T>& dA(std::size_t l) const;
+  const arma::Mat<T>& W(std::size_t l) const;
+  const arma::Mat<T>& dW(std::size_t l) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> p_;
+};
+
+// Measured FMA throughput in GFLOP/s on `threads` threads (independent fma chains in
+// registers, best of 5 runs, about 0.3 s).
+template <class T> double fma_peak(int threads);
+
+// One measured case and the table both the benchmark and lab 15 write (backends.csv):
+// precision,op,backend,threads,shape,sweep,flops,seconds,gflops,frac_gemm,frac_peak,
+// torch_seconds,speedup_vs_torch,cpu_per_wall.  frac_gemm = gemm's time / this time for the same
+// precision, op, threads and shape in `all` (0 when gemm was not measured); frac_peak =
+// GFLOP/s / peak[precision + "/t" + threads]; torch keyed the same way as key(m, "torch").
+struct Measurement {
+  std::string precision, op, backend;
+  int threads = 1;
+  std::string shape, sweep;  // label(shape); "named", "width" or "batch"
+  double flops = 0, seconds = 0;
+  double cpu_per_wall = 0;   // process CPU time / wall time: the cores really kept busy (0: not measured)
+};
+std::string key(const Measurement& m, const std::string& backend);  // precision/op/backend/tN/shape
+std::string table_csv(const std::vector<Measurement>& all, const std::map<std::string, double>& peak,
+                      const std::map<std::string, double>& torch = {});
+
+// Seconds per call of f: calls f once (warm-up), then in batches doubling in size until a
+// batch takes min_seconds; returns the best per-call time of three such batches.
+double seconds_per_call(const std::function<void()>& f, double min_seconds = 0.05);
+
+}  // namespace nnlab::perf

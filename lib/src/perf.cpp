@@ -1,0 +1,261 @@
+// Benchmarks' building blocks (see nnlab/perf.hpp).
+#include "nnlab/perf.hpp"
+
+#include "nnlab/blas.hpp"
+#include "nnlab/optim.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cmath>
+#include <numeric>
+#include <random>
+
+namespace nnlab::perf {
+
+std::string label(const Shape& s) {
+  std::string r;
+  for (std::size_t i = 0; i < s.sizes.size(); ++i) {
+    if (i) r.push_back('-');
+    r.append(std::to_string(s.sizes[i]));
+  }
+  r.append("/b");
+  r.append(std::to_string(s.batch));
+  return r;
+}
+
+std::vector<Shape> named_shapes() {
+  return {{"fmnist_b128", {784, 256, 128, 10}, 128},
+          {"fmnist_b1024", {784, 256, 128, 10}, 1024},
+          {"wide_1024", {1024, 1024, 1024, 10}, 512},
+          {"tiny", {2, 4, 1}, 4}};
+}
+std::vector<Shape> width_sweep() {
+  std::vector<Shape> r;
+  for (std::size_t w = 16; w <= 4096; w *= 2) r.push_back({"width", {w, w, w, 10}, 256});
+  return r;
+}
+std::vector<Shape> batch_sweep() {
+  std::vector<Shape> r;
+  for (std::size_t m = 1; m <= 4096; m *= 4) r.push_back({"batch", {784, 256, 128, 10}, m});
+  return r;
+}
+
+const char* name(Op op) {
+  switch (op) {
+    case Op::forward: return "forward";
+    case Op::backward: return "backward";
+    case Op::step: return "step";
+  }
+  return "?";
+}
+
+double flops(const Shape& s, Op op) {
+  double S = 0;
+  for (std::size_t l = 1; l < s.sizes.size(); ++l) S += double(s.sizes[l]) * double(s.sizes[l - 1]);
+  const double per = op == Op::forward ? 2 : op == Op::backward ? 4 : 6;
+  return per * double(s.batch) * S;
+}
+
+void use_threads(BackendKind kind, int threads) {
+  set_blas_threads(kind == BackendKind::openmp ? 1 : threads);
+  set_openmp_threads(1);  // Armadillo's own elementwise loops stay serial
+}
+
+namespace {
+template <class T> std::vector<Activation> relu_then_identity(const Shape& s) {
+  std::vector<Activation> a(s.sizes.size() - 1, Activation::relu);
+  a.back() = Activation::identity;
+  return a;
+}
+// N(0,1) entries from std::mt19937_64 (not arma::randn: with OpenMP, Armadillo fills large
+// matrices from one engine per thread, so its numbers depend on the thread count).
+template <class T> arma::Mat<T> randn_mat(std::size_t r, std::size_t c, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> N(0.0, 1.0);
+  arma::Mat<T> M(r, c);
+  for (auto& x : M) x = T(N(rng));
+  return M;
+}
+}  // namespace
+
+template <class T> struct Bench<T>::Impl {
+  Network<T> net;
+  arma::Mat<T> X, Y;
+  std::unique_ptr<Backend<T>> be;
+  Cache<T> cache;
+  Grads<T> grads;
+  optim::Sgd<T> sgd{T(1e-3)};
+  BackendKind kind;
+  int threads;
+};
+
+template <class T> Bench<T>::Bench(const Shape& s, BackendKind kind, int threads, std::uint64_t seed)
+    : p_(std::make_unique<Impl>()) {
+  p_->net = random_network<T>(s.sizes, relu_then_identity<T>(s), Loss::mse, seed);
+  p_->X = randn_mat<T>(s.sizes.front(), s.batch, seed + 1);
+  p_->Y = randn_mat<T>(s.sizes.back(), s.batch, seed + 2);
+  p_->be = make_backend<T>(kind, threads);
+  p_->kind = kind;
+  p_->threads = threads;
+  use_threads(kind, threads);
+  step();  // sizes every workspace once
+}
+template <class T> Bench<T>::~Bench() = default;
+
+template <class T> void Bench<T>::forward() { p_->be->forward(p_->net, p_->X, p_->cache); }
+template <class T> void Bench<T>::backward() {
+  p_->be->backward(p_->net, p_->X, p_->Y, p_->cache, p_->grads, /*want_dX=*/true);
+}
+template <class T> T Bench<T>::step() {
+  const T J = p_->be->value_and_grad(p_->net, p_->X, p_->Y, p_->cache, p_->grads, /*want_dX=*/true);
+  p_->sgd.step(p_->net, p_->grads);
+  return J;
+}
+template <class T> void Bench<T>::run(Op op) {
+  switch (op) {
+    case Op::forward: forward(); break;
+    case Op::backward: backward(); break;
+    case Op::step: step(); break;
+  }
+}
+
+template <class T> struct GemmBench<T>::Impl {
+  std::vector<arma::Mat<T>> W, A, dW, dA;  // A[0] = X; dA[l] has the shape of A[l]
+  std::size_t L = 0;
+};
+
+// C = op(A) op(B) through Armadillo's BLAS wrapper (dgemm_/sgemm_ of libblas.so.3).
+template <class T>
+static void gemm(char ta, char tb, const arma::Mat<T>& A, const arma::Mat<T>& B, arma::Mat<T>& C) {
+  const arma::blas_int m = arma::blas_int(C.n_rows), n = arma::blas_int(C.n_cols);
+  const arma::blas_int k = arma::blas_int(ta == 'N' ? A.n_cols : A.n_rows);
+  const arma::blas_int lda = arma::blas_int(A.n_rows), ldb = arma::blas_int(B.n_rows), ldc = m;
+  const T one = 1, zero = 0;
+  arma::blas::gemm<T>(&ta, &tb, &m, &n, &k, &one, A.memptr(), &lda, B.memptr(), &ldb, &zero, C.memptr(), &ldc);
+}
+
+template <class T> GemmBench<T>::GemmBench(const Shape& s, int threads, std::uint64_t seed) : p_(std::make_unique<Impl>()) {
+  auto& q = *p_;
+  q.L = s.sizes.size() - 1;
+  for (std::size_t l = 0; l <= q.L; ++l) {
+    q.A.push_back(randn_mat<T>(s.sizes[l], s.batch, seed + l));
+    q.dA.push_back(randn_mat<T>(s.sizes[l], s.batch, seed + 100 + l));
+  }
+  for (std::size_t l = 1; l <= q.L; ++l) {
+    q.W.push_back(randn_mat<T>(s.sizes[l], s.sizes[l - 1], seed + 200 + l));
+    q.dW.push_back(arma::Mat<T>(s.sizes[l], s.sizes[l - 1]));
+  }
+  use_threads(BackendKind::matrix, threads);
+}
+template <class T> GemmBench<T>::~GemmBench() = default;
+
+template <class T> void GemmBench<T>::forward() {
+  auto& q = *p_;
+  for (std::size_t l = 0; l < q.L; ++l) gemm<T>('N', 'N', q.W[l], q.A[l], q.A[l + 1]);
+}
+template <class T> void GemmBench<T>::backward() {
+  auto& q = *p_;
+  for (std::size_t l = q.L; l-- > 0;) {
+    gemm<T>('N', 'T', q.dA[l + 1], q.A[l], q.dW[l]);
+    gemm<T>('T', 'N', q.W[l], q.dA[l + 1], q.dA[l]);
+  }
+}
+template <class T> void GemmBench<T>::run(Op op) {
+  switch (op) {
+    case Op::forward: forward(); break;
+    case Op::backward: backward(); break;
+    case Op::step: step(); break;
+  }
+}
+
+template <class T> const arma::Mat<T>& GemmBench<T>::A(std::size_t l) const { return p_->A.at(l); }
+template <class T> const arma::Mat<T>& GemmBench<T>::dA(std::size_t l) const { return p_->dA.at(l); }
+template <class T> const arma::Mat<T>& GemmBench<T>::W(std::size_t l) const { return p_->W.at(l); }
+template <class T> const arma::Mat<T>& GemmBench<T>::dW(std::size_t l) const { return p_->dW.at(l); }
+
+// 16 independent chains of 64-byte vectors: enough to cover the FMA latency (4 cycles) on
+// two FMA pipes with room to spare.  Each chain step is one fused multiply-add (2 flops).
+template <class T> double fma_peak(int threads) {
+  constexpr int V = 64 / sizeof(T), C = 16, N = V * C;
+  const long iters = 2'000'000;
+  double seconds = 1e30;
+  for (int rep = 0; rep < 5; ++rep) {  // best of 5: the machine is shared
+    const auto t0 = std::chrono::steady_clock::now();
+    T sink = 0;
+#pragma omp parallel num_threads(threads) reduction(+ : sink)
+    {
+      alignas(64) T acc[N];
+      for (int i = 0; i < N; ++i) acc[i] = T(i) * T(1e-3);
+      const T a = T(0.999999), b = T(1e-7);
+      for (long it = 0; it < iters; ++it) {
+#pragma omp simd aligned(acc : 64)
+        for (int i = 0; i < N; ++i) acc[i] = std::fma(acc[i], a, b);
+      }
+      for (int i = 0; i < N; ++i) sink += acc[i];
+    }
+    seconds = std::min(seconds, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    if (!(sink == sink)) return 0;  // keeps the loop alive
+  }
+  int nt = 1;
+#if defined(NNLAB_HAVE_OPENMP)
+  nt = threads;
+#endif
+  return 2.0 * double(N) * double(iters) * nt / seconds * 1e-9;
+}
+
+std::string key(const Measurement& m, const std::string& backend) {
+  return m.precision + "/" + m.op + "/" + backend + "/t" + std::to_string(m.threads) + "/" + m.shape;
+}
+
+std::string table_csv(const std::vector<Measurement>& all, const std::map<std::string, double>& peak,
+                      const std::map<std::string, double>& torch) {
+  std::map<std::string, double> sec;
+  for (const auto& m : all) sec[key(m, m.backend)] = m.seconds;
+  std::string out =
+      "precision,op,backend,threads,shape,sweep,flops,seconds,gflops,frac_gemm,frac_peak,torch_seconds,"
+      "speedup_vs_torch,cpu_per_wall\n";
+  for (const auto& m : all) {
+    const double gf = m.flops / m.seconds * 1e-9;
+    const auto g = sec.find(key(m, "gemm"));
+    const auto p = peak.find(m.precision + "/t" + std::to_string(m.threads));
+    const auto t = torch.find(key(m, "torch"));
+    const double ts = t == torch.end() ? 0 : t->second;
+    char line[512];
+    std::snprintf(line, sizeof line, "%s,%s,%s,%d,%s,%s,%.6g,%.6g,%.4g,%.4g,%.4g,%.6g,%.4g,%.3g\n", m.precision.c_str(),
+                  m.op.c_str(), m.backend.c_str(), m.threads, m.shape.c_str(), m.sweep.c_str(), m.flops, m.seconds,
+                  gf, g == sec.end() ? 0.0 : g->second / m.seconds, p == peak.end() ? 0.0 : gf / p->second, ts,
+                  ts > 0 ? ts / m.seconds : 0.0, m.cpu_per_wall);
+    out += line;
+  }
+  return out;
+}
+
+double seconds_per_call(const std::function<void()>& f, double min_seconds) {
+  using clock = std::chrono::steady_clock;
+  f();
+  long n = 1;
+  for (;;) {
+    const auto t0 = clock::now();
+    for (long i = 0; i < n; ++i) f();
+    const double s = std::chrono::duration<double>(clock::now() - t0).count();
+    if (s >= min_seconds || n > (1L << 30)) break;
+    n = s > 0 ? std::max(2 * n, long(double(n) * min_seconds / s * 1.2)) : 2 * n;
+  }
+  double best = 1e30;
+  for (int r = 0; r < 3; ++r) {
+    const auto t0 = clock::now();
+    for (long i = 0; i < n; ++i) f();
+    best = std::min(best, std::chrono::duration<double>(clock::now() - t0).count() / double(n));
+  }
+  return best;
+}
+
+template class Bench<float>;
+template class Bench<double>;
+template class GemmBench<float>;
+template class GemmBench<double>;
+template double fma_peak<float>(int);
+template double fma_peak<double>(int);
+
+}  // namespace nnlab::perf

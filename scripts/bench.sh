@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The backend benchmark of issue 8, in one run: PyTorch first (when python3-torch is there),
+# then nnlab's Google Benchmark suite, which reads PyTorch's times and writes the ratios.
+#   scripts/bench.sh [preset=release] [google-benchmark flags, e.g. --benchmark_filter=double/step]
+# Results: results/bench/{backends.csv,peak.csv,targets.txt,torch_*.csv}; figures with
+# scripts/plots.sh.  Takes about 15 minutes on 2 cores.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+preset=${1:-release}; shift || true
+out=${NNLAB_RESULTS:-$PWD/results}/bench
+mkdir -p "$out"
+cmake --preset "$preset" >/dev/null
+cmake --build --preset "$preset" -j2 --target bench_backends >/dev/null
+torch=""
+if /usr/bin/python3 -c "import torch" 2>/dev/null; then
+  # PyTorch's best thread setting differs per shape: run it with its defaults and with
+  # OMP_WAIT_POLICY=PASSIVE, and keep the better time of each case.
+  /usr/bin/python3 experiments/bench_torch.py --sweeps --out "$out/torch_default.csv"
+  OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 experiments/bench_torch.py --sweeps --out "$out/torch_passive.csv"
+  torch="$out/torch_default.csv,$out/torch_passive.csv"
+else
+  echo "bench: python3-torch not installed: nnlab only (scripts/install-deps.sh --reference installs it)"
+fi
+"build/$preset/experiments/bench_backends" --out "$out" ${torch:+--torch "$torch"} \
+  --benchmark_repetitions=3 --benchmark_min_time=0.05 --benchmark_out="$out/gbench.json" \
+  --benchmark_out_format=json "$@"

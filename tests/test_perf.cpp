@@ -1,0 +1,164 @@
+// perf module: flop counts by hand, the benchmark step against the reference backend, the
+// gemm yardstick against Armadillo, and the claim of issue 8 that a steady-state training
+// step allocates nothing (malloc and posix_memalign are counted by interposition below).
+#include "nnlab/perf.hpp"
+
+#include <catch2/catch.hpp>
+#include <dlfcn.h>
+
+#include <atomic>
+#include <cstring>
+
+using namespace nnlab;
+using namespace nnlab::perf;
+
+// ---- allocation counter: this executable's malloc/posix_memalign/aligned_alloc/calloc/
+// realloc count calls while g_counting is set, then forward to the C library's (dlsym
+// RTLD_NEXT; the few bytes dlsym itself may ask for come from a static buffer).  Not built
+// with the sanitizers, which interpose these functions themselves.
+namespace {
+std::atomic<long> g_allocs{0}, g_blas_allocs{0};
+std::atomic<bool> g_counting{false};
+alignas(64) char g_boot[8192];
+std::size_t g_boot_used = 0;
+bool in_boot(void* p) { return p >= g_boot && p < g_boot + sizeof g_boot; }
+void* boot_alloc(std::size_t n) {
+  void* p = g_boot + g_boot_used;
+  g_boot_used += (n + 63) / 64 * 64;
+  return p;
+}
+template <class F> F real(const char* name) { return reinterpret_cast<F>(dlsym(RTLD_NEXT, name)); }
+// Allocations made by the BLAS itself (OpenBLAS's threaded gemm mallocs its job queue on
+// every call) are counted apart: the claim is about nnlab's own code.
+void count(void* caller) {
+  if (!g_counting.load(std::memory_order_relaxed)) return;
+  Dl_info info{};
+  if (dladdr(caller, &info) && info.dli_fname && std::strstr(info.dli_fname, "blas")) ++g_blas_allocs;
+  else ++g_allocs;
+}
+}  // namespace
+
+extern "C" {
+void* malloc(std::size_t n) {
+  static thread_local bool resolving = false;
+  static void* (*f)(std::size_t) = nullptr;
+  if (!f) {
+    if (resolving) return boot_alloc(n);
+    resolving = true;
+    f = real<void* (*)(std::size_t)>("malloc");
+    resolving = false;
+  }
+  count(__builtin_return_address(0));
+  return f(n);
+}
+void free(void* p) {
+  static void (*f)(void*) = real<void (*)(void*)>("free");
+  if (!in_boot(p)) f(p);
+}
+void* calloc(std::size_t n, std::size_t s) {
+  static bool resolving = false;
+  static void* (*f)(std::size_t, std::size_t) = nullptr;
+  if (!f) {
+    if (resolving) { void* p = boot_alloc(n * s); std::memset(p, 0, n * s); return p; }
+    resolving = true;
+    f = real<void* (*)(std::size_t, std::size_t)>("calloc");
+    resolving = false;
+  }
+  count(__builtin_return_address(0));
+  return f(n, s);
+}
+void* realloc(void* p, std::size_t n) {
+  static void* (*f)(void*, std::size_t) = real<void* (*)(void*, std::size_t)>("realloc");
+  count(__builtin_return_address(0));
+  if (in_boot(p)) { void* q = malloc(n); std::memcpy(q, p, n); return q; }
+  return f(p, n);
+}
+int posix_memalign(void** p, std::size_t a, std::size_t n) {
+  static int (*f)(void**, std::size_t, std::size_t) = real<int (*)(void**, std::size_t, std::size_t)>("posix_memalign");
+  count(__builtin_return_address(0));
+  return f(p, a, n);
+}
+void* aligned_alloc(std::size_t a, std::size_t n) {
+  static void* (*f)(std::size_t, std::size_t) = real<void* (*)(std::size_t, std::size_t)>("aligned_alloc");
+  count(__builtin_return_address(0));
+  return f(a, n);
+}
+}
+
+namespace {
+template <class F> long allocations_during(F&& f) {
+  g_allocs = 0;
+  g_blas_allocs = 0;
+  g_counting = true;
+  f();
+  g_counting = false;
+  return g_allocs.load();
+}
+}  // namespace
+
+TEST_CASE("flop counts by hand", "[perf]") {
+  const Shape tiny{"tiny", {2, 4, 1}, 4};  // S = 2*4 + 4*1 = 12 weights
+  CHECK(flops(tiny, Op::forward) == 2 * 4 * 12);
+  CHECK(flops(tiny, Op::backward) == 4 * 4 * 12);
+  CHECK(flops(tiny, Op::step) == 6 * 4 * 12);
+  const Shape wide{"w", {1024, 1024, 1024, 10}, 512};
+  CHECK(flops(wide, Op::step) == Approx(6.0 * 512 * (2.0 * 1024 * 1024 + 10240)).epsilon(1e-15));
+  CHECK(label(wide) == "1024-1024-1024-10/b512");
+  CHECK(named_shapes().size() == 4);
+  CHECK(width_sweep().front().sizes[1] == 16);
+  CHECK(width_sweep().back().sizes[1] == 4096);
+  CHECK(batch_sweep().front().batch == 1);
+  CHECK(batch_sweep().back().batch == 4096);
+}
+
+TEMPLATE_TEST_CASE("the benchmark step: every backend gives the reference's cost sequence", "[perf]", float,
+                   double) {
+  using T = TestType;
+  const double tol = std::is_same_v<T, float> ? 2e-4 : 1e-12;
+  for (const Shape& s : {Shape{"a", {7, 33, 18, 3}, 37}, Shape{"b", {2, 4, 1}, 4}}) {
+    Bench<T> ref(s, BackendKind::naive, 1);
+    std::vector<T> J0;
+    for (int i = 0; i < 5; ++i) J0.push_back(ref.step());
+    CHECK(J0.back() < J0.front());  // SGD on mse: the cost goes down
+    for (BackendKind k : {BackendKind::matrix, BackendKind::openmp, BackendKind::graph}) {
+      Bench<T> b(s, k, 2);
+      for (int i = 0; i < 5; ++i) {
+        INFO(label(s) << " " << name(k) << " step " << i);
+        CHECK(std::abs(double(b.step()) - double(J0[std::size_t(i)])) <= tol * std::abs(double(J0[std::size_t(i)])));
+      }
+    }
+  }
+}
+
+TEST_CASE("the gemm yardstick computes the products it claims", "[perf]") {
+  const Shape s{"g", {13, 21, 5}, 9};
+  GemmBench<double> g(s, 1, 3);
+  g.forward();
+  for (std::size_t l = 0; l < 2; ++l)
+    CHECK(arma::norm(g.A(l + 1) - g.W(l) * g.A(l), "fro") <= 1e-14 * arma::norm(g.A(l + 1), "fro"));
+  const arma::mat dA2 = g.dA(2), dA1_before = g.dA(1);
+  g.backward();
+  CHECK(arma::norm(g.dW(1) - dA2 * g.A(1).t(), "fro") <= 1e-14 * arma::norm(g.dW(1), "fro"));
+  CHECK(arma::norm(g.dA(1) - g.W(1).t() * dA2, "fro") <= 1e-14 * arma::norm(g.dA(1), "fro"));
+  CHECK(arma::norm(g.dA(1) - dA1_before, "fro") > 0);  // really overwritten
+  CHECK(arma::norm(g.dW(0) - g.dA(1) * g.A(0).t(), "fro") <= 1e-14 * arma::norm(g.dW(0), "fro"));
+  CHECK(arma::norm(g.dA(0) - g.W(0).t() * g.dA(1), "fro") <= 1e-14 * arma::norm(g.dA(0), "fro"));
+}
+
+TEMPLATE_TEST_CASE("a steady-state step allocates nothing (matrix, openmp)", "[perf][alloc]", float, double) {
+  using T = TestType;
+  // The counter sees allocations (Armadillo's posix_memalign for a large matrix, malloc for a vector).
+  CHECK(allocations_during([] { arma::Mat<T> M(100, 100); M.fill(T(1)); }) >= 1);
+  CHECK(allocations_during([] { std::vector<double> v(1000, 1.0); (void)v; }) >= 1);
+  for (const Shape& s : named_shapes()) {
+    if (s.sizes[1] > 512) continue;  // the wide shape adds nothing but time
+    for (BackendKind k : {BackendKind::matrix, BackendKind::openmp}) {
+      Bench<T> b(s, k, 2);
+      b.step();
+      const long n = allocations_during([&] { for (int i = 0; i < 3; ++i) b.step(); });
+      INFO(label(s) << " " << name(k) << ": " << g_blas_allocs.load() << " allocations inside the BLAS");
+      CHECK(n == 0);
+    }
+  }
+}
+
