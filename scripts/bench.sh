@@ -15,8 +15,8 @@ torch=""
 if /usr/bin/python3 -c "import torch" 2>/dev/null; then
   # PyTorch's best thread setting differs per shape: run it with its defaults and with
   # OMP_WAIT_POLICY=PASSIVE, and keep the better time of each case.
-  /usr/bin/python3 experiments/bench_torch.py --sweeps --out "$out/torch_default.csv"
-  OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 experiments/bench_torch.py --sweeps --out "$out/torch_passive.csv"
+  /usr/bin/python3 experiments/bench_torch.py --sweeps --min-time 0.1 --out "$out/torch_default.csv"
+  OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 experiments/bench_torch.py --sweeps --min-time 0.1 --out "$out/torch_passive.csv"
   torch="$out/torch_default.csv,$out/torch_passive.csv"
 else
   echo "bench: python3-torch not installed: nnlab only (scripts/install-deps.sh --reference installs it)"

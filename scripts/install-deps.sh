@@ -15,6 +15,7 @@ pkgs=(
   libglpk-dev                                 # linear programs: separability certificates
   clang libclang-rt-14-dev                    # libFuzzer targets
   dataset-fashion-mnist zlib1g-dev            # the real data set, read from its .gz files
+  libopenmpi-dev openmpi-bin                  # MPI: data-parallel training, distributed sweeps
 )
 if [[ "${1:-}" == "--reference" ]]; then pkgs+=(python3-torch python3-numpy python3-scipy); fi
 

@@ -23,7 +23,7 @@ class Broken final : public Backend<double> {
   }
 
  protected:
-  void loss_backward(const Network<double>&, const arma::mat&, Cache<double>&) override {}
+  void loss_backward(const Network<double>&, const arma::mat&, Cache<double>&, double) override {}
   void output_backward(const Network<double>&, const arma::mat&, Cache<double>&) override {}
   void backprop(const Network<double>&, const arma::mat&, Cache<double>&, Grads<double>&, bool) override {}
 

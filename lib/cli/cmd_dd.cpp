@@ -95,7 +95,7 @@ void register_double_descent(CLI::App& app, std::function<int()>& run) {
       opt.trials = o->trials;
       opt.ensemble = o->ensemble;
       opt.seed = o->seed;
-      opt.threads = o->threads > 0 ? o->threads : int(std::max(1u, std::thread::hardware_concurrency()));
+      opt.threads = o->threads > 0 ? o->threads : default_threads();
       opt.progress = o->progress || ::isatty(2);
       const auto pts = dd::sweep(D, opt);
       for (const auto& p : pts)

@@ -1,5 +1,6 @@
 // nnlab train | evaluate   (contract section 4)
 #include "common.hpp"
+#include "nnlab/mpi.hpp"
 
 #include "nnlab/blas.hpp"
 #include "nnlab/data.hpp"
@@ -80,8 +81,8 @@ void register_train(CLI::App& app, std::function<int()>& run) {
   s->add_option("--init", o->init, "he | xavier | small | zeros (default: he for relu-like, else xavier)")
       ->check(CLI::IsMember({"auto", "he", "xavier", "small", "zeros"}));
   s->add_option("--seed", o->t.seed, "seed of the initialisation, the split, the shuffling and generated data")->capture_default_str();
-  s->add_option("--backend", o->backend, "naive | matrix | openmp | graph")
-      ->check(CLI::IsMember({"naive", "matrix", "openmp", "graph"}))->capture_default_str();
+  s->add_option("--backend", o->backend, "naive | matrix | openmp | graph | mpi (data-parallel; chosen by itself under mpirun)")
+      ->check(CLI::IsMember({"naive", "matrix", "openmp", "graph", "mpi"}))->capture_default_str();
   s->add_option("--threads", o->threads, "threads (>= 1; default: all cores)")->check(CLI::Range(1, 4096));
   s->add_option("--out", o->out, "the model file to write")->required();
   s->add_option("--precision", o->precision, "float | double: the arithmetic of training")
@@ -138,7 +139,13 @@ void register_train(CLI::App& app, std::function<int()>& run) {
       t.schedule = o->schedule == "inverse" ? train::Schedule::inverse
                    : o->schedule == "step" ? train::Schedule::step : train::Schedule::constant;
       t.backend = *backend_from_name(o->backend);
-      t.threads = o->threads > 0 ? o->threads : int(std::max(1u, std::thread::hardware_concurrency()));
+      if (mpi::size() > 1 && t.backend != BackendKind::mpi) {
+        std::cerr << "nnlab train: " << mpi::size() << " MPI processes: data-parallel, backend mpi (not " << o->backend
+                  << ")\n";
+        t.backend = BackendKind::mpi;
+        o->backend = "mpi";
+      }
+      t.threads = o->threads > 0 ? o->threads : default_threads();
       set_blas_threads(t.backend == BackendKind::matrix || t.backend == BackendKind::graph ? t.threads : 1);
       set_openmp_threads(t.threads);
       t.progress = !o->quiet && (o->progress || ::isatty(2));

@@ -1,5 +1,7 @@
 #include "common.hpp"
 
+#include "nnlab/mpi.hpp"
+
 #include "nnlab/blas.hpp"
 #include "nnlab/error.hpp"
 #include "nnlab/io.hpp"
@@ -24,9 +26,15 @@ Data load(const std::string& model, const std::string& x, const std::string& y) 
   return d;
 }
 
+int default_threads() {
+  const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+  return std::max(1, cores / mpi::local_size());  // under mpirun: the cores shared by the ranks here
+}
+
 void add_backend_options(CLI::App* sub, BackendOpts& o, bool with_graph) {
   std::vector<std::string> names{"naive", "matrix", "openmp"};
   if (with_graph) names.push_back("graph");
+  names.push_back("mpi");
   sub->add_option("--backend", o.backend, "how the gradient is computed")
       ->check(CLI::IsMember(names))
       ->capture_default_str();
@@ -35,8 +43,7 @@ void add_backend_options(CLI::App* sub, BackendOpts& o, bool with_graph) {
 }
 
 std::unique_ptr<Backend<double>> make(const BackendOpts& o) {
-  const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
-  const int n = o.threads > 0 ? o.threads : cores;
+  const int n = o.threads > 0 ? o.threads : default_threads();
   const auto kind = *backend_from_name(o.backend);
   // One owner of the cores at a time: OpenMP loops with BLAS threads spinning beside
   // them oversubscribe the machine (see README, "Threads").

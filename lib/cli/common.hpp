@@ -26,6 +26,8 @@ void add_backend_options(CLI::App* sub, BackendOpts& o, bool with_graph = true);
 // Makes the backend and gives the cores to the right pool (BLAS for matrix/graph, OpenMP
 // for openmp, nobody for naive).
 std::unique_ptr<Backend<double>> make(const BackendOpts& o);
+// All cores, or under mpirun the cores of this machine shared by its ranks.
+int default_threads();
 
 // X (rows x n, as in the file) and a one-column Y with as many rows; InputError otherwise.
 void read_xy_column(const std::string& xpath, const std::string& ypath, arma::mat& X, arma::vec& y);

@@ -5,15 +5,25 @@
 
 #include "nnlab/blas.hpp"
 #include "nnlab/error.hpp"
+#include "nnlab/io.hpp"
+#include "nnlab/mpi.hpp"
 
+#include <cstdio>
 #include <iostream>
 
 int main(int argc, char** argv) {
   using namespace nnlab::cli;
+  // Under mpirun: every process runs the command (train and double-descent share the work);
+  // rank 0 alone prints and writes files.
+  if (nnlab::mpi::init(&argc, &argv) > 1 && nnlab::mpi::rank() > 0) {
+    nnlab::set_writes_enabled(false);
+    if (!std::freopen("/dev/null", "w", stdout) || !std::freopen("/dev/null", "w", stderr)) return 3;
+  }
   CLI::App app{"nnlab: the numerics of neural networks (see README.md and the contract)", "nnlab"};
   app.require_subcommand(1, 1);
   app.set_version_flag("--version", [] {
-    return std::string("nnlab 0.1.0; ") + nnlab::describe(nnlab::blas_info());
+    return std::string("nnlab 0.1.0; ") + nnlab::describe(nnlab::blas_info()) +
+           (nnlab::mpi::built_with_mpi() ? "; MPI: yes" : "; MPI: no");
   });
   std::function<int()> run;
   register_grad(app, run);

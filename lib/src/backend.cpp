@@ -3,6 +3,7 @@
 
 #include "nnlab/error.hpp"
 
+#include <stdexcept>
 #include <string>
 
 namespace nnlab {
@@ -13,6 +14,7 @@ std::string_view name(BackendKind b) {
     case BackendKind::matrix: return "matrix";
     case BackendKind::openmp: return "openmp";
     case BackendKind::graph: return "graph";
+    case BackendKind::mpi: return "mpi";
   }
   return "?";
 }
@@ -25,9 +27,16 @@ std::optional<BackendKind> backend_from_name(std::string_view s) {
 template <class T>
 void Backend<T>::backward(const Network<T>& net, const arma::Mat<T>& X, const arma::Mat<T>& Y,
                           Cache<T>& cache, Grads<T>& grads, bool want_dX) {
-  loss_backward(net, Y, cache);
+  loss_backward(net, Y, cache, T(1) / T(Y.n_cols));
   backprop(net, X, cache, grads, want_dX);
   add_regularization_grad(net, grads);
+}
+
+template <class T>
+void Backend<T>::sharded_backward(const Network<T>&, const arma::Mat<T>&, const arma::Mat<T>&, const arma::Mat<T>*,
+                                  Cache<T>&, std::size_t, T, std::vector<Grads<T>>&, arma::Mat<T>*) {
+  throw std::logic_error(std::string("sharded_backward: not available in the ") + std::string(name(kind())) +
+                         " backend (only openmp)");
 }
 
 template <class T>
@@ -57,6 +66,7 @@ template <class T> std::unique_ptr<Backend<T>> make_naive_backend();
 template <class T> std::unique_ptr<Backend<T>> make_matrix_backend();
 template <class T> std::unique_ptr<Backend<T>> make_openmp_backend(int threads);
 template <class T> std::unique_ptr<Backend<T>> make_graph_backend();
+template <class T> std::unique_ptr<Backend<T>> make_mpi_backend(int threads);
 
 template <class T> std::unique_ptr<Backend<T>> make_backend(BackendKind kind, int threads) {
   if (threads < 1) throw InputError("make_backend: threads must be >= 1, got " + std::to_string(threads));
@@ -65,6 +75,7 @@ template <class T> std::unique_ptr<Backend<T>> make_backend(BackendKind kind, in
     case BackendKind::matrix: return make_matrix_backend<T>();
     case BackendKind::openmp: return make_openmp_backend<T>(threads);
     case BackendKind::graph: return make_graph_backend<T>();
+    case BackendKind::mpi: return make_mpi_backend<T>(threads);
   }
   throw std::logic_error("make_backend: unknown kind");
 }

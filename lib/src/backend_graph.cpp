@@ -62,7 +62,7 @@ template <class T> class GraphBackend final : public Backend<T> {
   Var root() const { return J_ ? J_ : AL_; }
 
  protected:
-  void loss_backward(const Network<T>&, const arma::Mat<T>&, Cache<T>&) override {}
+  void loss_backward(const Network<T>&, const arma::Mat<T>&, Cache<T>&, T) override {}
   void output_backward(const Network<T>&, const arma::Mat<T>&, Cache<T>&) override {}
   void backprop(const Network<T>&, const arma::Mat<T>&, Cache<T>&, Grads<T>&, bool) override {}
 

@@ -37,14 +37,14 @@ template <class T> class MatrixBackend final : public Backend<T> {
   }
 
  protected:
-  void loss_backward(const Network<T>& net, const arma::Mat<T>& Y, Cache<T>& c) override {
+  void loss_backward(const Network<T>& net, const arma::Mat<T>& Y, Cache<T>& c, T scale) override {
     const std::size_t L = net.depth();
     const auto& A = c.A[L - 1];
     const bool fused = fused_with_activation(net.loss);
     auto& G = fused ? c.dZ[L - 1] : c.dA[L - 1];  // bce, ce: dZ[L] directly; mse, hinge: dA[L]
     G.set_size(A.n_rows, A.n_cols);
     for (arma::uword t = 0; t < A.n_cols; ++t)
-      lossfn::gradient(net.loss, A.colptr(t), Y.colptr(t), G.colptr(t), A.n_rows, T(1) / T(A.n_cols));
+      lossfn::gradient(net.loss, A.colptr(t), Y.colptr(t), G.colptr(t), A.n_rows, scale);
     if (!fused) activate_backward(net.layers[L - 1].act, c.Z[L - 1], A, G, c.dZ[L - 1]);
   }
 

@@ -22,13 +22,13 @@ template <class T> class NaiveBackend final : public Backend<T> {
 
  protected:
   // dZ[L] (bce, ce) or dA[L] (mse, hinge) from the loss, column by column, scaled by 1/m.
-  void loss_backward(const Network<T>& net, const arma::Mat<T>& Y, Cache<T>& c) override {
+  void loss_backward(const Network<T>& net, const arma::Mat<T>& Y, Cache<T>& c, T scale) override {
     const std::size_t L = net.depth();
     const auto& AL = c.A[L - 1];
     const auto n = AL.n_rows, m = AL.n_cols;
     arma::Mat<T> G(n, m);
     for (arma::uword t = 0; t < m; ++t)
-      lossfn::gradient(net.loss, AL.colptr(t), Y.colptr(t), G.colptr(t), n, T(1) / T(m));
+      lossfn::gradient(net.loss, AL.colptr(t), Y.colptr(t), G.colptr(t), n, scale);
     if (fused_with_activation(net.loss)) c.dZ[L - 1] = std::move(G);
     else output_backward(net, G, c);
   }

@@ -40,11 +40,11 @@ using arma::uword;
 // MR*NR sums stay in registers for the whole loop over p.
 template <class T, int MR, int NR>
 inline void tile_full(uword K, const T* __restrict a, const T* __restrict b, uword ldb, T* __restrict C,
-                      uword ldc) {
+                      uword ldc, bool add) {
   T acc[NR][MR];
   for (int j = 0; j < NR; ++j)
 #pragma omp simd
-    for (int i = 0; i < MR; ++i) acc[j][i] = C[i + j * ldc];
+    for (int i = 0; i < MR; ++i) acc[j][i] = add ? C[i + j * ldc] : T(0);
   for (uword p = 0; p < K; ++p) {
     const T* ap = a + p * MR;
     for (int j = 0; j < NR; ++j) {
@@ -60,10 +60,10 @@ inline void tile_full(uword K, const T* __restrict a, const T* __restrict b, uwo
 
 // The same sums for an edge tile of mr x nr (mr <= MR, nr <= NR): same order, same fma.
 template <class T, int MR>
-inline void tile_edge(uword mr, uword nr, uword K, const T* a, const T* b, uword ldb, T* C, uword ldc) {
+inline void tile_edge(uword mr, uword nr, uword K, const T* a, const T* b, uword ldb, T* C, uword ldc, bool add) {
   for (uword j = 0; j < nr; ++j)
     for (uword i = 0; i < mr; ++i) {
-      T s = C[i + j * ldc];
+      T s = add ? C[i + j * ldc] : T(0);
       for (uword p = 0; p < K; ++p) s = std::fma(a[p * MR + i], b[p + j * ldb], s);
       C[i + j * ldc] = s;
     }
@@ -74,13 +74,14 @@ template <class T> struct TileSize {
   static constexpr int NR = 4;
 };
 
-// C (M x N, ldc = M) += A (M x K, lda) B (K x N, ldb), all column-major, over all tiles.
+// C (M x N, ldc = M) (+)= A (M x K, lda) B (K x N, ldb), all column-major, over all tiles
+// (add = false: C = A B, C's old values are not read).
 // Each thread packs the MR-row strip of A it works on into its own buffer (p-major, so the
 // tile reads one contiguous stream; a strip read in place would stride by lda, and a
 // power-of-two lda maps every line of it to the same L1 sets).  pack: one buffer per thread.
 template <class T>
 void gemm_loops(int threads, uword M, uword N, uword K, const T* A, uword lda, const T* B, uword ldb, T* C,
-                std::vector<std::vector<T>>& pack) {
+                bool add, std::vector<std::vector<T>>& pack) {
   constexpr int MR = TileSize<T>::MR, NR = TileSize<T>::NR;
   const uword strips = (M + MR - 1) / MR, blocks = (N + NR - 1) / NR;
   if (pack.size() < std::size_t(threads)) pack.resize(std::size_t(threads));
@@ -103,8 +104,8 @@ void gemm_loops(int threads, uword M, uword N, uword K, const T* A, uword lda, c
         packed = s;
       }
       T* c = C + i0 + j0 * M;
-      if (mr == MR && nr == NR) tile_full<T, MR, NR>(K, a, B + j0 * ldb, ldb, c, M);
-      else tile_edge<T, MR>(mr, nr, K, a, B + j0 * ldb, ldb, c, M);
+      if (mr == MR && nr == NR) tile_full<T, MR, NR>(K, a, B + j0 * ldb, ldb, c, M, add);
+      else tile_edge<T, MR>(mr, nr, K, a, B + j0 * ldb, ldb, c, M, add);
     }
   }
 }
@@ -125,7 +126,7 @@ template <class T> class OpenmpBackend final : public Backend<T> {
       const uword n = Ly.W.n_rows, k = Ly.W.n_cols, m = Ain.n_cols;
 #pragma omp parallel for schedule(static) num_threads(nt_)
       for (uword t = 0; t < m; ++t) std::copy(Ly.b.memptr(), Ly.b.memptr() + n, Z.colptr(t));
-      gemm_loops<T>(nt_, n, m, k, Ly.W.memptr(), n, Ain.memptr(), k, Z.memptr(), pack_);
+      gemm_loops<T>(nt_, n, m, k, Ly.W.memptr(), n, Ain.memptr(), k, Z.memptr(), /*add=*/true, pack_);
 #pragma omp parallel for schedule(static) num_threads(nt_)
       for (uword t = 0; t < m; ++t) activate_col(Ly.act, Z.colptr(t), A.colptr(t), n);
     }
@@ -145,7 +146,7 @@ template <class T> class OpenmpBackend final : public Backend<T> {
   }
 
  protected:
-  void loss_backward(const Network<T>& net, const arma::Mat<T>& Y, Cache<T>& c) override {
+  void loss_backward(const Network<T>& net, const arma::Mat<T>& Y, Cache<T>& c, T scale) override {
     const std::size_t L = net.depth();
     const auto& A = c.A[L - 1];
     const uword n = A.n_rows, m = A.n_cols;
@@ -153,7 +154,7 @@ template <class T> class OpenmpBackend final : public Backend<T> {
     auto& G = fused ? c.dZ[L - 1] : c.dA[L - 1];
 #pragma omp parallel for schedule(static) num_threads(nt_)
     for (uword t = 0; t < m; ++t) {
-      lossfn::gradient(net.loss, A.colptr(t), Y.colptr(t), G.colptr(t), n, T(1) / T(m));
+      lossfn::gradient(net.loss, A.colptr(t), Y.colptr(t), G.colptr(t), n, scale);
       if (!fused) act_backward_col(net.layers[L - 1].act, c.Z[L - 1].colptr(t), A.colptr(t),
                                    G.colptr(t), c.dZ[L - 1].colptr(t), n);
     }
@@ -170,36 +171,61 @@ template <class T> class OpenmpBackend final : public Backend<T> {
 
   void backprop(const Network<T>& net, const arma::Mat<T>& X, Cache<T>& c, Grads<T>& g,
                 bool want_dX) override {
+    backprop_shards(net, X, c, X.n_cols, &g, 1, want_dX ? &g.dX : nullptr);
+  }
+
+ public:
+  void sharded_backward(const Network<T>& net, const arma::Mat<T>& X, const arma::Mat<T>& Y, const arma::Mat<T>* dA_L,
+                        Cache<T>& c, std::size_t shard, T scale, std::vector<Grads<T>>& leaves,
+                        arma::Mat<T>* dX) override {
+    if (dA_L) output_backward(net, *dA_L, c);
+    else loss_backward(net, Y, c, scale);
+    const std::size_t m = X.n_cols, S = shard ? (m + shard - 1) / shard : 0;
+    leaves.resize(S);
+    backprop_shards(net, X, c, shard, leaves.data(), S, dX);
+  }
+
+ private:
+  // The backward pass with the weight gradients summed per shard: g[s] over columns
+  // [s*shard, min((s+1)*shard, m)), s < S (S = 1, shard = m: the whole batch).  dA, dZ and dX
+  // are per column and computed for all columns at once.
+  void backprop_shards(const Network<T>& net, const arma::Mat<T>& X, Cache<T>& c, std::size_t shard, Grads<T>* g,
+                       std::size_t S, arma::Mat<T>* dX) {
     const std::size_t L = net.depth();
-    g.dW.resize(L);
-    g.db.resize(L);
+    for (std::size_t s = 0; s < S; ++s) {
+      g[s].dW.resize(L);
+      g[s].db.resize(L);
+    }
     for (std::size_t l = L; l-- > 0;) {
       const auto& W = net.layers[l].W;
       const auto& Ain = l == 0 ? X : c.A[l - 1];
       const auto& dZ = c.dZ[l];
       const uword n = W.n_rows, k = W.n_cols, m = Ain.n_cols;
-      auto& dW = g.dW[l];
-      auto& db = g.db[l];
-      // dW = dZ Ain'   (Ain' copied so that B's columns are contiguous)
+      // dW = dZ Ain' per shard   (Ain' copied so that B's columns are contiguous)
       transpose(Ain, AinT_);
-      dW.zeros(n, k);
-      gemm_loops<T>(nt_, n, k, m, dZ.memptr(), n, AinT_.memptr(), m, dW.memptr(), pack_);
-      // db(i) = sum_t dZ(i,t), rows in blocks of 64                   parallel over blocks
-      db.set_size(n);
-      const uword nb = (n + 63) / 64;
+      for (std::size_t s = 0; s < S; ++s) {
+        const uword c0 = s * shard, c1 = std::min<uword>(m, c0 + shard);
+        auto& dW = g[s].dW[l];
+        auto& db = g[s].db[l];
+        dW.set_size(n, k);
+        gemm_loops<T>(nt_, n, k, c1 - c0, dZ.colptr(c0), n, AinT_.memptr() + c0, m, dW.memptr(), /*add=*/false, pack_);
+        // db(i) = sum_t dZ(i,t), rows in blocks of 64                   parallel over blocks
+        db.set_size(n);
+        const uword nb = (n + 63) / 64;
 #pragma omp parallel for schedule(static) num_threads(nt_)
-      for (uword blk = 0; blk < nb; ++blk) {
-        const uword i0 = blk * 64, len = std::min<uword>(64, n - i0);
-        T* d = db.memptr() + i0;
-        std::fill(d, d + len, T(0));
-        for (uword t = 0; t < m; ++t) add(d, dZ.colptr(t) + i0, len);
+        for (uword blk = 0; blk < nb; ++blk) {
+          const uword i0 = blk * 64, len = std::min<uword>(64, n - i0);
+          T* d = db.memptr() + i0;
+          std::fill(d, d + len, T(0));
+          for (uword t = c0; t < c1; ++t) add(d, dZ.colptr(t) + i0, len);
+        }
       }
       // dAin = W' dZ;  dZin = dAin o g'(Zin) column by column
-      arma::Mat<T>* dAin = l > 0 ? &c.dA[l - 1] : (want_dX ? &g.dX : nullptr);
+      arma::Mat<T>* dAin = l > 0 ? &c.dA[l - 1] : dX;
       if (!dAin) continue;
       transpose(W, Wt_);
-      dAin->zeros(k, m);
-      gemm_loops<T>(nt_, k, m, n, Wt_.memptr(), k, dZ.memptr(), n, dAin->memptr(), pack_);
+      dAin->set_size(k, m);
+      gemm_loops<T>(nt_, k, m, n, Wt_.memptr(), k, dZ.memptr(), n, dAin->memptr(), /*add=*/false, pack_);
       if (l == 0) continue;
 #pragma omp parallel for schedule(static) num_threads(nt_)
       for (uword t = 0; t < m; ++t)
@@ -208,7 +234,6 @@ template <class T> class OpenmpBackend final : public Backend<T> {
     }
   }
 
- private:
   // Out = In' (a workspace: sized once, reused)                       parallel over columns of Out
   void transpose(const arma::Mat<T>& In, arma::Mat<T>& Out) const {
     Out.set_size(In.n_cols, In.n_rows);

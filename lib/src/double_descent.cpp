@@ -1,5 +1,6 @@
 // Random ReLU features, minimum-norm / ridge least squares, the sweep (see double_descent.hpp).
 #include "nnlab/double_descent.hpp"
+#include "nnlab/mpi.hpp"
 
 #include "nnlab/blas.hpp"
 #include "nnlab/data.hpp"
@@ -198,9 +199,13 @@ std::vector<Point> sweep(const Split& raw, const Options& o) {
   std::vector<Cell> cells(P * T);
   const int old = set_blas_threads(1);  // OpenMP owns the cores: one BLAS thread per point
   std::size_t done = 0;
+  // Under MPI, process r takes the points q with q % R == r; each point's numbers depend only on
+  // (seed, trial, p), so who computes it does not matter.
+  const std::size_t R = std::size_t(mpi::size()), me = std::size_t(mpi::rank());
   // Largest p first, so that the slow points do not all start last.
 #pragma omp parallel for schedule(dynamic, 1) num_threads(o.threads)
   for (std::size_t q = 0; q < P * T; ++q) {
+    if (q % R != me) continue;
     const std::size_t j = P - 1 - q / T, t = q % T, p = o.features[j];
     const Fit F = fit(D.Xtr, p, mix(o.seed, t, 0));
     double lam = o.ridge;
@@ -230,11 +235,21 @@ std::vector<Point> sweep(const Split& raw, const Options& o) {
     {
       ++done;
       if (o.progress)
-        std::fprintf(stderr, "\rdouble-descent: %zu/%zu fits (p = %zu)   ", done, P * T, p);
+        std::fprintf(stderr, "\rdouble-descent: %zu/%zu fits (p = %zu)   ", done, (P * T + R - 1 - me) / R, p);
     }
   }
   if (o.progress) std::fprintf(stderr, "\n");
   set_blas_threads(old);
+  if (R > 1) {  // every cell was filled by one process and is 0 elsewhere: the sum is exact
+    std::vector<double> flat;
+    flat.reserve(cells.size() * 8);
+    for (const Cell& c : cells) flat.insert(flat.end(), {c.tr, c.te, c.err, c.wn, c.cond, c.ete, c.eerr, c.lam});
+    mpi::allreduce_sum(flat.data(), flat.size());
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+      const double* f = &flat[8 * i];
+      cells[i] = Cell{f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7]};
+    }
+  }
   std::vector<Point> out(P);
   for (std::size_t j = 0; j < P; ++j) {
     Point& pt = out[j];

@@ -66,7 +66,13 @@ std::string read_file(const std::string& path) {
   return s;
 }
 
+namespace {
+bool g_writes = true;
+}
+void set_writes_enabled(bool on) { g_writes = on; }
+
 void write_file_atomic(const std::string& path, std::string_view content) {
+  if (!g_writes) return;
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
   if (!f) throw InputError(path + ": cannot write: " + std::strerror(errno));

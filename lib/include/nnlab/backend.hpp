@@ -5,6 +5,9 @@
 //   openmp  the loop form parallelised with OpenMP; every output element is computed by
 //           one thread in a fixed order, so results are bit-identical for any thread count
 //   graph   the reverse-mode autodiff engine of nnlab/graph.hpp
+//   mpi     data parallelism: the batch cut into fixed shards spread over MPI processes, the
+//           openmp equations on each shard, the shard gradients added along a fixed tree, so
+//           that the result is the same for any number of processes (nnlab/mpi.hpp)
 //
 // Forward fills the cache (Z[l], A[l]); cost() reads it; backward() computes dZ[L] from the
 // loss, runs back through the layers (dW, db, dA[l-1], dZ[l-1]) and adds the regularisation
@@ -20,9 +23,9 @@
 
 namespace nnlab {
 
-enum class BackendKind { naive, matrix, openmp, graph };
-inline constexpr BackendKind kAllBackends[] = {BackendKind::naive, BackendKind::matrix,
-                                               BackendKind::openmp, BackendKind::graph};
+enum class BackendKind { naive, matrix, openmp, graph, mpi };
+inline constexpr BackendKind kAllBackends[] = {BackendKind::naive, BackendKind::matrix, BackendKind::openmp,
+                                               BackendKind::graph, BackendKind::mpi};
 std::string_view name(BackendKind b);
 std::optional<BackendKind> backend_from_name(std::string_view s);
 
@@ -43,6 +46,16 @@ template <class T = double> class Backend {
   virtual void vjp(const Network<T>& net, const arma::Mat<T>& X, const arma::Mat<T>& dA_L,
                    Cache<T>& cache, Grads<T>& grads, bool want_dX = false);
 
+  // For data-parallel backends (mpi): the backward pass of a part of a batch (after forward()
+  // of the part) with the weight gradients summed per shard of `shard` columns -- leaves[s] for
+  // columns [s*shard, min((s+1)*shard, m)) -- from the loss gradient scaled by `scale` (1 / the
+  // whole batch's m; dA_L == nullptr) or from an output gradient dA_L (a vjp); no
+  // regularisation; dX of every column if dX != nullptr.  Only the openmp backend has it
+  // (its sums do not depend on the thread count); the others throw std::logic_error.
+  virtual void sharded_backward(const Network<T>& net, const arma::Mat<T>& X, const arma::Mat<T>& Y,
+                                const arma::Mat<T>* dA_L, Cache<T>& cache, std::size_t shard, T scale,
+                                std::vector<Grads<T>>& leaves, arma::Mat<T>* dX);
+
   // Convenience: forward + cost + backward; returns J.
   T value_and_grad(const Network<T>& net, const arma::Mat<T>& X, const arma::Mat<T>& Y,
                    Cache<T>& cache, Grads<T>& grads, bool want_dX = false);
@@ -50,8 +63,9 @@ template <class T = double> class Backend {
   T value(const Network<T>& net, const arma::Mat<T>& X, const arma::Mat<T>& Y, Cache<T>& cache);
 
  protected:
-  // cache.dZ[L-1] <- gradient of the mean loss with respect to Z[L].
-  virtual void loss_backward(const Network<T>& net, const arma::Mat<T>& Y, Cache<T>& cache) = 0;
+  // cache.dZ[L-1] <- scale * gradient of the summed loss with respect to Z[L] (scale = 1/m:
+  // the mean loss).
+  virtual void loss_backward(const Network<T>& net, const arma::Mat<T>& Y, Cache<T>& cache, T scale) = 0;
   // cache.dZ[L-1] <- dA_L o g_L'(Z[L]) (softmax: its JVP).
   virtual void output_backward(const Network<T>& net, const arma::Mat<T>& dA_L, Cache<T>& cache) = 0;
   // From cache.dZ[L-1] down to layer 1: dW, db, dA, dZ; dX = dA[0] if asked.
@@ -59,7 +73,7 @@ template <class T = double> class Backend {
                         Grads<T>& grads, bool want_dX) = 0;
 };
 
-// threads: the OpenMP thread count of the openmp backend (>= 1); the other backends do not
+// threads: the OpenMP thread count of the openmp and mpi backends (>= 1); the others do not
 // start threads of their own (BLAS threads are set with set_blas_threads, nnlab/blas.hpp).
 template <class T = double>
 std::unique_ptr<Backend<T>> make_backend(BackendKind kind, int threads = 1);

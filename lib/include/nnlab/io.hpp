@@ -37,6 +37,9 @@ void validate_data(const Network<double>& net, const arma::mat& X, const std::st
 
 std::string read_file(const std::string& path);  // InputError "<path>: cannot open ..."
 void write_file_atomic(const std::string& path, std::string_view content);
+// Under mpirun every process computes the same result; only rank 0 writes it.  The CLI turns
+// writing off on the other ranks with this (write_file_atomic then does nothing).
+void set_writes_enabled(bool on);
 std::string fmt17(double v);  // %.17g
 
 }  // namespace nnlab
