@@ -113,10 +113,10 @@ int main(int argc, char** argv) {
                                           Loss::ce, 16);
   std::mt19937_64 rng(16);
   std::normal_distribution<double> N(0, 1);
-  arma::mat X(20, 96), Y(5, 96, arma::fill::zeros);
+  arma::mat X(20, 192), Y(5, 192, arma::fill::zeros);
   for (auto& v : X) v = N(rng);
-  for (arma::uword t = 0; t < 96; ++t) Y(t % 5, t) = 1;
-  // 6 shards of 16 samples: their gradient sums (the loss gradient scaled by 1/m of the whole
+  for (arma::uword t = 0; t < 192; ++t) Y(t % 5, t) = 1;
+  // 6 shards of 32 samples (the mpi backend's shard size): their gradient sums (the loss gradient scaled by 1/m of the whole
   // batch) from the openmp equations -- what the mpi backend adds
   auto omp = make_backend<double>(BackendKind::openmp, 1);
   std::vector<arma::vec> leaves;
@@ -124,7 +124,7 @@ int main(int argc, char** argv) {
     Cache<double> c;
     std::vector<Grads<double>> parts;
     omp->forward(net, X, c);
-    omp->sharded_backward(net, X, Y, nullptr, c, 16, 1.0 / 96, parts, nullptr);
+    omp->sharded_backward(net, X, Y, nullptr, c, 32, 1.0 / 192, parts, nullptr);
     for (const auto& g : parts) leaves.push_back(g.flatten());
   }
   // "MPI_Allreduce order": each of R processes adds its shards left to right, then the partial
@@ -191,13 +191,15 @@ int main(int argc, char** argv) {
     s.say("(mpirun did not run here -- see " + dir + "/measure.log; section 4 skipped)");
   } else {
     const arma::mat A = read_csv_simple(dir + "/allreduce.csv"), St = read_csv_simple(dir + "/step.csv");
-    // least squares fit of T = alpha + beta * bytes
-    const arma::mat D = arma::join_rows(arma::ones(A.n_rows), A.col(0));
-    const arma::vec ab = arma::solve(D, A.col(1));
+    // least squares fit of T = alpha + beta * bytes in relative terms (each row divided by the
+    // measured T, so the small messages count as much as the large ones)
+    const arma::vec w = 1 / A.col(1);
+    const arma::mat D = arma::join_rows(w, A.col(0) % w);
+    const arma::vec ab = arma::solve(D, arma::ones(A.n_rows));
     std::printf("  %10s %14s %14s\n", "bytes", "seconds", "alpha+beta*b");
     for (arma::uword i = 0; i < A.n_rows; ++i)
       std::printf("  %10.0f %14.4e %14.4e\n", A(i, 0), A(i, 1), ab[0] + ab[1] * A(i, 0));
-    s.show("alpha (latency of one allreduce, s)", A(0, 1));
+    s.show("alpha (latency of one allreduce, s, fitted)", ab[0]);
     s.show("beta (s per byte, fitted)", ab[1]);
     s.show("bandwidth 1/beta (GB/s)", 1e-9 / ab[1]);
     s.show("mpi backend, 784-256-128-10, batch 128, 2 processes: compute per step (s)", St(0, 1));

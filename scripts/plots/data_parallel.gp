@@ -12,6 +12,6 @@ f = dir."/allreduce.csv"
 alpha = 1e-6; beta = 1e-10
 set fit quiet
 set fit logfile "/dev/null"
-fit alpha + beta * x f u 1:2 skip 1 via alpha, beta
+fit alpha + beta * x f u 1:2:2 skip 1 yerror via alpha, beta  # relative errors
 set title sprintf("allreduce on 2 processes: alpha = %.2g s, 1/beta = %.2g GB/s", alpha, 1e-9 / beta)
 plot f u 1:2 skip 1 w lp pt 7 lw 2 t "measured", alpha + beta * x w l dt 2 lw 2 t "alpha + beta b (fit)"
