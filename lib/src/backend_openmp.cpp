@@ -234,13 +234,16 @@ template <class T> class OpenmpBackend final : public Backend<T> {
     }
   }
 
-  // Out = In' (a workspace: sized once, reused)                       parallel over columns of Out
+  // Out = In' (a workspace: sized once, reused), in 32 x 32 blocks so that both the reads and
+  // the writes stay within a few cache lines at a time         parallel over row blocks of In
   void transpose(const arma::Mat<T>& In, arma::Mat<T>& Out) const {
     Out.set_size(In.n_cols, In.n_rows);
-    const uword r = In.n_rows, c = In.n_cols;
+    const uword r = In.n_rows, c = In.n_cols, B = 32, nb = (r + B - 1) / B;
 #pragma omp parallel for schedule(static) num_threads(nt_)
-    for (uword i = 0; i < r; ++i)
-      for (uword j = 0; j < c; ++j) Out(j, i) = In(i, j);
+    for (uword ib = 0; ib < nb; ++ib)
+      for (uword j0 = 0; j0 < c; j0 += B)
+        for (uword j = j0; j < std::min(j0 + B, c); ++j)
+          for (uword i = ib * B; i < std::min(ib * B + B, r); ++i) Out(j, i) = In(i, j);
   }
   // y[0..n) += x[0..n)   (__restrict in a helper: GCC drops it inside an OpenMP region)
   static void add(T* __restrict y, const T* __restrict x, uword n) {
