@@ -128,7 +128,8 @@ void register_gradcheck(CLI::App& app, std::function<int()>& run) {
         }
       };
       auto ref = make_backend<double>(BackendKind::naive);
-      for (auto kind : kAllBackends) {
+      // The contract's four backends (mpi is their data-parallel form; the test suite checks it).
+      for (auto kind : {BackendKind::naive, BackendKind::matrix, BackendKind::openmp, BackendKind::graph}) {
         auto be = make_backend<double>(kind, 2);
         const std::string nm(name(kind));
         if (full) {

@@ -56,16 +56,18 @@ int main(int argc, char** argv) {
     std::cerr << "nnlab: " << e.what() << " (see nnlab --help)\n";
     return kBadInput;
   }
+  // Under mpirun an error ends every process (MPI_Abort): the others may be waiting for this one.
+  auto fail = [](int code) { nnlab::mpi::abort_all(code); return code; };
   try {
     return run ? run() : kBadInput;
   } catch (const nnlab::InputError& e) {
     std::cerr << e.what() << "\n";
-    return kBadInput;
+    return fail(kBadInput);
   } catch (const std::bad_alloc&) {
     std::cerr << "nnlab: out of memory for this input\n";
-    return kBadInput;
+    return fail(kBadInput);
   } catch (const std::exception& e) {
     std::cerr << "nnlab: internal error: " << e.what() << "\n";
-    return 3;
+    return fail(3);
   }
 }

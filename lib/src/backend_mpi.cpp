@@ -37,7 +37,7 @@ template <class T> class MpiBackend final : public Backend<T> {
   void forward(const Network<T>& net, const arma::Mat<T>& X, Cache<T>& c) override {
     const double t0 = mpi::wtime();
     plan(X.n_cols);
-    Xl_ = X.cols(col(lo_), col(hi_) - 1);
+    mine(X, Xl_);
     local_->forward(net, Xl_, lc_);
     const std::size_t L = net.depth();
     c.Z.resize(L); c.A.resize(L); c.dZ.resize(L); c.dA.resize(L);
@@ -62,14 +62,14 @@ template <class T> class MpiBackend final : public Backend<T> {
 
   void backward(const Network<T>& net, const arma::Mat<T>&, const arma::Mat<T>& Y, Cache<T>&, Grads<T>& g,
                 bool want_dX) override {
-    Yl_ = Y.cols(col(lo_), col(hi_) - 1);
+    mine(Y, Yl_);
     run(net, nullptr, T(1) / T(m_), g, want_dX);
     add_regularization_grad(net, g);
   }
 
   void vjp(const Network<T>& net, const arma::Mat<T>&, const arma::Mat<T>& dA_L, Cache<T>&, Grads<T>& g,
            bool want_dX) override {
-    Yl_ = dA_L.cols(col(lo_), col(hi_) - 1);
+    mine(dA_L, Yl_);
     run(net, &Yl_, T(1), g, want_dX);
   }
 
@@ -81,6 +81,11 @@ template <class T> class MpiBackend final : public Backend<T> {
 
  private:
   std::size_t col(std::size_t s) const { return std::min(s * kShard, m_); }
+  // This process's columns of M (none when it has no shard: S < R).
+  void mine(const arma::Mat<T>& M, arma::Mat<T>& out) const {
+    if (col(hi_) == col(lo_)) out.set_size(M.n_rows, 0);
+    else out = M.cols(col(lo_), col(hi_) - 1);
+  }
 
   void plan(std::size_t m) {
     m_ = m;

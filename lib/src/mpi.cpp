@@ -90,6 +90,14 @@ void barrier() {
 #endif
 }
 
+void abort_all(int code) {
+#if defined(NNLAB_HAVE_MPI)
+  if (g_active && size() > 1) MPI_Abort(MPI_COMM_WORLD, code);
+#else
+  (void)code;
+#endif
+}
+
 void allreduce_sum(double* x, std::size_t n) {
 #if defined(NNLAB_HAVE_MPI)
   if (g_active && size() > 1) MPI_Allreduce(MPI_IN_PLACE, x, int(n), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
@@ -100,12 +108,13 @@ void allreduce_sum(double* x, std::size_t n) {
 }
 
 template <class T> void allgatherv(const T* mine, const std::vector<std::size_t>& counts, T* all) {
-  const int R = size(), r = rank();
+  const int R = size();
   if (!g_active || R == 1) {
     std::copy(mine, mine + counts[0], all);
     return;
   }
 #if defined(NNLAB_HAVE_MPI)
+  const int r = rank();
   std::vector<int> cnt(static_cast<std::size_t>(R)), disp(static_cast<std::size_t>(R));
   for (int i = 0, d = 0; i < R; ++i) {
     cnt[std::size_t(i)] = int(counts[std::size_t(i)]);

@@ -200,6 +200,8 @@ template <class T> double fma_peak(int threads) {
   int nt = 1;
 #if defined(NNLAB_HAVE_OPENMP)
   nt = threads;
+#else
+  (void)threads;
 #endif
   return 2.0 * double(N) * double(iters) * nt / seconds * 1e-9;
 }

@@ -4,7 +4,8 @@
 #     for byte, as `nnlab train --backend mpi` in one process, for R = 2 and 3 (with R = 3 and
 #     4 shards per batch, the ranks get 1, 1 and 2 shards; with the last, short batch, one rank
 #     gets none);
-#   - `mpirun -np R nnlab double-descent` writes the same CSV as the single-process run.
+#   - `mpirun -np R nnlab double-descent` writes the same CSV as the single-process run;
+#   - bad input under mpirun stops every process (no hang) with a non-zero exit and no file.
 #   same_result.sh NNLAB MPIEXEC
 set -euo pipefail
 nnlab=$1
@@ -35,4 +36,11 @@ if cmp -s "$tmp/model1.json" "$tmp/model_omp.json"; then
   echo "same_result: the openmp and mpi backends gave identical files: the comparison proves nothing" >&2
   exit 1
 fi
+# Bad input under mpirun: every process stops (MPI_Abort), no hang, a non-zero exit, no file.
+if timeout 60 "${run[@]}" -np 2 "$nnlab" train --x "$tmp/missing.csv" --y "$tmp/missing.csv" --layers 2,3,1 \
+     --activations relu,sigmoid --loss bce --out "$tmp/bad.json" 2>/dev/null; then
+  echo "same_result: bad input under mpirun exited 0" >&2; exit 1
+fi
+[[ ! -e "$tmp/bad.json" ]] || { echo "same_result: bad input wrote a model" >&2; exit 1; }
+echo "bad input under mpirun -np 2: stopped with an error, no model written"
 echo "same_result: all equal"

@@ -36,6 +36,9 @@ int size();             // 1 without MPI
 int local_size();       // processes on this machine (OMPI_COMM_WORLD_LOCAL_SIZE), 1 without MPI
 double wtime();         // seconds (MPI_Wtime, or a steady clock)
 void barrier();
+// Under mpirun with several processes: MPI_Abort(code), so that one process's error does not
+// leave the others waiting in a collective.  Otherwise does nothing.
+void abort_all(int code);
 
 // x <- sum over processes of x (MPI_Allreduce, MPI_SUM).  Exact when, element by element, at
 // most one process holds a non-zero (x + 0 = x): the double-descent sweep gathers its
