@@ -28,6 +28,16 @@ using namespace nnlab;
 
 namespace {
 
+// m samples of N(0,1) inputs (n_in x m) with one-hot targets cycling over the n_out classes.
+void toy_data(std::size_t n_in, std::size_t n_out, std::size_t m, std::uint64_t seed, arma::mat& X, arma::mat& Y) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> N(0, 1);
+  X.set_size(n_in, m);
+  for (auto& v : X) v = N(rng);
+  Y.zeros(n_out, m);
+  for (arma::uword t = 0; t < m; ++t) Y(t % n_out, t) = 1;
+}
+
 // Under mpirun: MPI_Allreduce of n doubles for n = 1 .. 2^20, and the mpi backend's step on the
 // Fashion-MNIST network (784-256-128-10, batch 128) split into compute and communication.
 int measure() {
@@ -49,11 +59,8 @@ int measure() {
   }
   auto net = random_network<double>({784, 256, 128, 10}, {Activation::relu, Activation::relu, Activation::softmax},
                                     Loss::ce, 3);
-  std::mt19937_64 rng(4);
-  std::normal_distribution<double> N(0, 1);
-  arma::mat X(784, 128), Y(10, 128, arma::fill::zeros);
-  for (auto& v : X) v = N(rng);
-  for (arma::uword t = 0; t < 128; ++t) Y(t % 10, t) = 1;
+  arma::mat X, Y;
+  toy_data(784, 10, 128, 4, X, Y);
   auto be = make_backend<double>(BackendKind::mpi, 1);
   Cache<double> c;
   Grads<double> g;
@@ -111,13 +118,10 @@ int main(int argc, char** argv) {
   s.section("2. The order of additions, and why it is fixed");
   const auto net = random_network<double>({20, 32, 32, 5}, {Activation::tanh, Activation::relu, Activation::softmax},
                                           Loss::ce, 16);
-  std::mt19937_64 rng(16);
-  std::normal_distribution<double> N(0, 1);
-  arma::mat X(20, 192), Y(5, 192, arma::fill::zeros);
-  for (auto& v : X) v = N(rng);
-  for (arma::uword t = 0; t < 192; ++t) Y(t % 5, t) = 1;
-  // 6 shards of 32 samples (the mpi backend's shard size): their gradient sums (the loss gradient scaled by 1/m of the whole
-  // batch) from the openmp equations -- what the mpi backend adds
+  arma::mat X, Y;
+  toy_data(20, 5, 192, 16, X, Y);
+  // 6 shards of 32 samples (the mpi backend's shard size): their gradient sums (the loss
+  // gradient scaled by 1/m of the whole batch) from the openmp equations -- what mpi adds
   auto omp = make_backend<double>(BackendKind::openmp, 1);
   std::vector<arma::vec> leaves;
   {

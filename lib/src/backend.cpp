@@ -55,6 +55,14 @@ T Backend<T>::value_and_grad(const Network<T>& net, const arma::Mat<T>& X, const
   return J;
 }
 
+template <class T> T Backend<T>::mean_loss(const Network<T>& net, const arma::Mat<T>& Y, const Cache<T>& c) {
+  const auto& Z = c.Z.back();
+  const auto& A = c.A.back();
+  T J = 0;
+  for (arma::uword t = 0; t < A.n_cols; ++t) J += lossfn::value(net.loss, Z.colptr(t), A.colptr(t), Y.colptr(t), A.n_rows);
+  return J / T(A.n_cols) + regularization(net);
+}
+
 template <class T>
 T Backend<T>::value(const Network<T>& net, const arma::Mat<T>& X, const arma::Mat<T>& Y,
                     Cache<T>& cache) {

@@ -28,13 +28,7 @@ template <class T> class MatrixBackend final : public Backend<T> {
   // The loss is a function of one column (nnlab/loss.hpp): per-sample values summed in a
   // fixed order, gradients written column by column into the cache.  No temporaries: after
   // the first call, a step allocates nothing (workspaces reused, checked in tests/test_perf).
-  T cost(const Network<T>& net, const arma::Mat<T>& Y, Cache<T>& c) override {
-    const auto& Z = c.Z.back();
-    const auto& A = c.A.back();
-    T s = 0;
-    for (arma::uword t = 0; t < A.n_cols; ++t) s += lossfn::value(net.loss, Z.colptr(t), A.colptr(t), Y.colptr(t), A.n_rows);
-    return s / T(A.n_cols) + regularization(net);
-  }
+  T cost(const Network<T>& net, const arma::Mat<T>& Y, Cache<T>& c) override { return this->mean_loss(net, Y, c); }
 
  protected:
   void loss_backward(const Network<T>& net, const arma::Mat<T>& Y, Cache<T>& c, T scale) override {

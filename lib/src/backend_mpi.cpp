@@ -52,13 +52,7 @@ template <class T> class MpiBackend final : public Backend<T> {
 
   // The mean loss over the whole batch from the gathered output layer: per-sample losses summed
   // in sample order, the same on every process.
-  T cost(const Network<T>& net, const arma::Mat<T>& Y, Cache<T>& c) override {
-    const auto& Z = c.Z.back();
-    const auto& A = c.A.back();
-    T J = 0;
-    for (arma::uword t = 0; t < A.n_cols; ++t) J += lossfn::value(net.loss, Z.colptr(t), A.colptr(t), Y.colptr(t), A.n_rows);
-    return J / T(A.n_cols) + regularization(net);
-  }
+  T cost(const Network<T>& net, const arma::Mat<T>& Y, Cache<T>& c) override { return this->mean_loss(net, Y, c); }
 
   void backward(const Network<T>& net, const arma::Mat<T>&, const arma::Mat<T>& Y, Cache<T>&, Grads<T>& g,
                 bool want_dX) override {

@@ -63,6 +63,9 @@ template <class T = double> class Backend {
   T value(const Network<T>& net, const arma::Mat<T>& X, const arma::Mat<T>& Y, Cache<T>& cache);
 
  protected:
+  // J from the output layer in the cache: the per-sample losses (nnlab/loss.hpp) summed in
+  // sample order, / m, plus the regularisation (the cost() of matrix and mpi).
+  static T mean_loss(const Network<T>& net, const arma::Mat<T>& Y, const Cache<T>& cache);
   // cache.dZ[L-1] <- scale * gradient of the summed loss with respect to Z[L] (scale = 1/m:
   // the mean loss).
   virtual void loss_backward(const Network<T>& net, const arma::Mat<T>& Y, Cache<T>& cache, T scale) = 0;
