@@ -132,8 +132,12 @@ int main() {
     const double t_fd = std::chrono::duration<double>(clk::now() - t0).count();
     s.show("n = m = 200: one backward pass (s)", t_bp);
     s.show("n = m = 200: two forward passes per W entry, 40000 entries (s)", t_fd);
-    s.show("ratio", t_fd / t_bp);
-    s.check("the per-parameter approach is over 100x slower here", t_fd / t_bp > 100);
+    s.show("measured ratio (printed, not checked: timings vary with the machine)", t_fd / t_bp);
+    // The claim itself, from the operation counts of the table above at n = m = 200: two
+    // forward passes per W entry against one forward + one backward pass.
+    const double n2 = 200, F = 2 * n2 * n2 + 4 * n2, B = 2 * n2 + 3 * n2 * n2;
+    s.show("counted ratio: 2 n m F / (F + B)", 2 * n2 * n2 * F / (F + B));
+    s.check("per parameter is over 10^4 times the work of backprop here (counted)", 2 * n2 * n2 * F / (F + B) > 1e4);
     s.check("and both give the same dW (to FD accuracy, 1e-6 relative)",
             arma::norm(G - Wl->grad, "inf") <= 1e-6 * arma::norm(Wl->grad, "inf"));
   }
