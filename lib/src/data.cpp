@@ -174,17 +174,19 @@ arma::mat encode(const Dataset& d, Loss loss, std::size_t n_out) {
   return Y;
 }
 
-double accuracy(const arma::mat& A, const arma::mat& Y, Loss loss) {
+template <class T> double accuracy(const arma::Mat<T>& A, const arma::Mat<T>& Y, Loss loss) {
   if (A.n_cols == 0) return 0;
   std::size_t ok = 0;
   if (A.n_rows == 1) {
-    const double th = loss == Loss::bce ? 0.5 : 0.0;
+    const T th = loss == Loss::bce ? T(0.5) : T(0);
     for (arma::uword i = 0; i < A.n_cols; ++i) ok += (A(0, i) > th) == (Y(0, i) > th);
   } else {
     for (arma::uword i = 0; i < A.n_cols; ++i) ok += A.col(i).index_max() == Y.col(i).index_max();
   }
   return double(ok) / double(A.n_cols);
 }
+template double accuracy<float>(const arma::Mat<float>&, const arma::Mat<float>&, Loss);
+template double accuracy<double>(const arma::Mat<double>&, const arma::Mat<double>&, Loss);
 
 void Standardizer::fit(const arma::mat& X) {
   mean = arma::mean(X, 1);

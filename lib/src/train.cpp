@@ -200,7 +200,7 @@ Result run(Network<T> net, const arma::mat& X, const arma::mat& Y, const Options
       // Full-batch gradient descent with the lectures' backtracking line search:
       // lambda = 1, halve while F(u - lambda grad) >= F(u).
       const T J = be->value_and_grad(net, Xtr, Ytr, c, g);
-      acc_sum = data::accuracy(arma::conv_to<arma::mat>::from(c.A.back()), arma::conv_to<arma::mat>::from(Ytr), net.loss);
+      acc_sum = data::accuracy(c.A.back(), Ytr, net.loss);
       double lambda = 1.0;
       Network<T> trial = net;
       for (int h = 0; h < 50; ++h, lambda /= 2) {
@@ -222,8 +222,7 @@ Result run(Network<T> net, const arma::mat& X, const arma::mat& Y, const Options
         Yb = Ytr.cols(idx);
         const T J = be->value_and_grad(net, Xb, Yb, c, g);
         loss_sum += double(J) * double(idx.n_elem);
-        acc_sum += data::accuracy(arma::conv_to<arma::mat>::from(c.A.back()), arma::conv_to<arma::mat>::from(Yb),
-                                  net.loss) * double(idx.n_elem);
+        acc_sum += data::accuracy(c.A.back(), Yb, net.loss) * double(idx.n_elem);
         seen += idx.n_elem;
         opt->step(net, g);
       }
@@ -234,7 +233,7 @@ Result run(Network<T> net, const arma::mat& X, const arma::mat& Y, const Options
     e.train_acc = acc_sum;
     if (nval > 0) {
       e.val_loss = double(be->value(net, Xva, Yva, cv));
-      e.val_acc = data::accuracy(arma::conv_to<arma::mat>::from(cv.A.back()), arma::conv_to<arma::mat>::from(Yva), net.loss);
+      e.val_acc = data::accuracy(cv.A.back(), Yva, net.loss);
     }
     e.seconds = prior + std::chrono::duration<double>(clk::now() - t0).count();
     r.history.push_back(e);

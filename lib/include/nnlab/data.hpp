@@ -49,7 +49,7 @@ arma::mat encode(const Dataset& d, Loss loss, std::size_t n_out);
 
 // Accuracy of outputs A (n_L x m) against targets Y: by largest entry, or for one output
 // by threshold (0.5 for bce, 0 for hinge and mse) -- the contract's definition.
-double accuracy(const arma::mat& A, const arma::mat& Y, Loss loss);
+template <class T> double accuracy(const arma::Mat<T>& A, const arma::Mat<T>& Y, Loss loss);  // float, double
 
 // Mean and standard deviation of every input row (over the samples), and their use.
 struct Standardizer {
