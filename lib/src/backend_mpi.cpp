@@ -120,7 +120,6 @@ template <class T> class MpiBackend final : public Backend<T> {
       k += W.n_rows;
     }
     mpi::timing().compute += (mpi::wtime() - t0) - (mpi::timing().comm - comm0);
-    ++mpi::timing().steps;
     if (want_dX) gather(dXl_, g.dX);
   }
 

@@ -54,7 +54,7 @@ std::pair<std::size_t, std::size_t> my_range(std::size_t S, int r, int R);
 
 // Seconds spent by the mpi backend in this process since the last reset: computing (forward and
 // backward of its shards, the tree additions) and communicating (the MPI calls).
-struct Timing { double compute = 0, comm = 0; long steps = 0; };
+struct Timing { double compute = 0, comm = 0; };
 Timing& timing();
 
 // ---- the fixed tree over S leaves ------------------------------------------------------------
