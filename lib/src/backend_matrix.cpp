@@ -1,7 +1,9 @@
 // matrix backend: the layer equations as Armadillo expressions, so every product is one
 // BLAS call (dgemm/sgemm).  Forward and backward of each piece side by side.
 //
-//   forward   Z = W A_in + b              ->  Z = W * Ain;  Z.each_col() += b
+//   forward   Z = W A_in + b              ->  Z.each_col() = b;  Z += W * Ain
+//             (one gemm with beta = 1 onto the bias: OpenBLAS then skips its pass that
+//             zeroes C, and no second pass over Z adds b)
 //   backward  dW = dZ A_in'               ->  dW = dZ * Ain.t()
 //             db = sum over samples of dZ ->  db = sum(dZ, 1)
 //             dA_in = W' dZ               ->  dAin = W.t() * dZ
@@ -19,8 +21,9 @@ template <class T> class MatrixBackend final : public Backend<T> {
     c.Z.resize(L); c.A.resize(L); c.dZ.resize(L); c.dA.resize(L);
     for (std::size_t l = 0; l < L; ++l) {
       const auto& Ly = net.layers[l];
-      c.Z[l] = Ly.W * (l == 0 ? X : c.A[l - 1]);
-      c.Z[l].each_col() += Ly.b;
+      c.Z[l].set_size(Ly.W.n_rows, X.n_cols);
+      c.Z[l].each_col() = Ly.b;
+      c.Z[l] += Ly.W * (l == 0 ? X : c.A[l - 1]);
       activate(Ly.act, c.Z[l], c.A[l]);
     }
   }

@@ -58,16 +58,33 @@ inline void tile_full(uword K, const T* __restrict a, const T* __restrict b, uwo
     for (int i = 0; i < MR; ++i) C[i + j * ldc] = acc[j][i];
 }
 
-// The same sums for an edge tile of mr x nr (mr <= MR, nr <= NR): same order, same fma.
-template <class T, int MR>
+// An edge tile of mr x nr (mr <= MR, nr <= NR) through the same register kernel: its rows of C
+// go through a local MR x NR tile (the packed strip is zero-padded below mr), its columns one
+// at a time when nr < NR (B has no columns past nr).  Each element gets the same fma chain
+// as in tile_full, so the bits do not depend on where the tile boundaries fall.
+template <class T, int MR, int NR>
 inline void tile_edge(uword mr, uword nr, uword K, const T* a, const T* b, uword ldb, T* C, uword ldc, bool add) {
+  alignas(64) T Ct[MR * NR];
   for (uword j = 0; j < nr; ++j)
-    for (uword i = 0; i < mr; ++i) {
-      T s = add ? C[i + j * ldc] : T(0);
-      for (uword p = 0; p < K; ++p) s = std::fma(a[p * MR + i], b[p + j * ldb], s);
-      C[i + j * ldc] = s;
-    }
+    for (uword i = 0; i < uword(MR); ++i) Ct[i + j * MR] = add && i < mr ? C[i + j * ldc] : T(0);
+  if (nr == NR) tile_full<T, MR, NR>(K, a, b, ldb, Ct, MR, true);
+  else for (uword j = 0; j < nr; ++j) tile_full<T, MR, 1>(K, a, b + j * ldb, ldb, Ct + j * MR, MR, true);
+  for (uword j = 0; j < nr; ++j)
+    for (uword i = 0; i < mr; ++i) C[i + j * ldc] = Ct[i + j * MR];
 }
+
+// Storage aligned to 64 bytes (a cache line, one AVX-512 vector) for the packed strips: from
+// malloc's 16-byte alignment, every vector load of a strip straddles two lines, and the
+// step's speed then depended on where the heap happened to put the buffers (11 or 15 ms).
+template <class T> struct Aligned64 {
+  using value_type = T;
+  Aligned64() = default;
+  template <class U> Aligned64(const Aligned64<U>&) {}
+  T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t(64))); }
+  void deallocate(T* p, std::size_t) { ::operator delete(p, std::align_val_t(64)); }
+  bool operator==(const Aligned64&) const = default;
+};
+template <class T> using PackBuffers = std::vector<std::vector<T, Aligned64<T>>>;
 
 template <class T> struct TileSize {
   static constexpr int MR = 128 / sizeof(T);  // two 64-byte vectors: 16 doubles, 32 floats
@@ -81,7 +98,7 @@ template <class T> struct TileSize {
 // power-of-two lda maps every line of it to the same L1 sets).  pack: one buffer per thread.
 template <class T>
 void gemm_loops(int threads, uword M, uword N, uword K, const T* A, uword lda, const T* B, uword ldb, T* C,
-                bool add, std::vector<std::vector<T>>& pack) {
+                bool add, PackBuffers<T>& pack) {
   constexpr int MR = TileSize<T>::MR, NR = TileSize<T>::NR;
   const uword strips = (M + MR - 1) / MR, blocks = (N + NR - 1) / NR;
   if (pack.size() < std::size_t(threads)) pack.resize(std::size_t(threads));
@@ -105,7 +122,7 @@ void gemm_loops(int threads, uword M, uword N, uword K, const T* A, uword lda, c
       }
       T* c = C + i0 + j0 * M;
       if (mr == MR && nr == NR) tile_full<T, MR, NR>(K, a, B + j0 * ldb, ldb, c, M, add);
-      else tile_edge<T, MR>(mr, nr, K, a, B + j0 * ldb, ldb, c, M, add);
+      else tile_edge<T, MR, NR>(mr, nr, K, a, B + j0 * ldb, ldb, c, M, add);
     }
   }
 }
@@ -265,7 +282,7 @@ template <class T> class OpenmpBackend final : public Backend<T> {
 
   int nt_;
   arma::Mat<T> Wt_, AinT_;               // W' and Ain' of the layer being differentiated
-  std::vector<std::vector<T>> pack_;      // one packed A strip per thread
+  PackBuffers<T> pack_;                   // one packed A strip per thread
 };
 
 }  // namespace
