@@ -86,6 +86,13 @@ template <class T> struct Aligned64 {
 };
 template <class T> using PackBuffers = std::vector<std::vector<T, Aligned64<T>>>;
 
+// Below this much work a loop runs on the calling thread alone: waking the team, packing the
+// same strip twice and meeting at the barrier cost more than the loop saves (measured: a
+// 16-16-16-10/b256 step took 80 us on 1 thread and 110 us on 2).  Which thread computes an
+// element never changes its bits, so this is free.
+constexpr arma::uword kMinParallelWork = 16384;  // elements of an elementwise loop
+constexpr arma::uword kMinParallelFmas = 1 << 18;  // M N K of a product (about 10 us)
+
 template <class T> struct TileSize {
   static constexpr int MR = 128 / sizeof(T);  // two 64-byte vectors: 16 doubles, 32 floats
   static constexpr int NR = 4;
@@ -103,7 +110,7 @@ void gemm_loops(int threads, uword M, uword N, uword K, const T* A, uword lda, c
   const uword strips = (M + MR - 1) / MR, blocks = (N + NR - 1) / NR;
   if (pack.size() < std::size_t(threads)) pack.resize(std::size_t(threads));
   for (auto& buf : pack) if (buf.size() < K * MR) buf.resize(K * MR);
-#pragma omp parallel num_threads(threads)
+#pragma omp parallel num_threads(threads) if(M * N * K >= kMinParallelFmas)
   {
     int me = 0;
 #if defined(NNLAB_HAVE_OPENMP)
@@ -141,10 +148,10 @@ template <class T> class OpenmpBackend final : public Backend<T> {
       auto& Z = c.Z[l];
       auto& A = c.A[l];
       const uword n = Ly.W.n_rows, k = Ly.W.n_cols, m = Ain.n_cols;
-#pragma omp parallel for schedule(static) num_threads(nt_)
+#pragma omp parallel for schedule(static) num_threads(nt_) if(n * m >= kMinParallelWork)
       for (uword t = 0; t < m; ++t) std::copy(Ly.b.memptr(), Ly.b.memptr() + n, Z.colptr(t));
       gemm_loops<T>(nt_, n, m, k, Ly.W.memptr(), n, Ain.memptr(), k, Z.memptr(), /*add=*/true, pack_);
-#pragma omp parallel for schedule(static) num_threads(nt_)
+#pragma omp parallel for schedule(static) num_threads(nt_) if(n * m >= kMinParallelWork)
       for (uword t = 0; t < m; ++t) activate_col(Ly.act, Z.colptr(t), A.colptr(t), n);
     }
   }
@@ -154,7 +161,7 @@ template <class T> class OpenmpBackend final : public Backend<T> {
     const auto& A = c.A.back();
     const uword n = A.n_rows, m = A.n_cols;
     c.loss_col.set_size(m);
-#pragma omp parallel for schedule(static) num_threads(nt_)
+#pragma omp parallel for schedule(static) num_threads(nt_) if(n * m >= kMinParallelWork)
     for (uword t = 0; t < m; ++t)
       c.loss_col[t] = lossfn::value(net.loss, Z.colptr(t), A.colptr(t), Y.colptr(t), n);
     T J = 0;
@@ -169,7 +176,7 @@ template <class T> class OpenmpBackend final : public Backend<T> {
     const uword n = A.n_rows, m = A.n_cols;
     const bool fused = fused_with_activation(net.loss);
     auto& G = fused ? c.dZ[L - 1] : c.dA[L - 1];
-#pragma omp parallel for schedule(static) num_threads(nt_)
+#pragma omp parallel for schedule(static) num_threads(nt_) if(n * m >= kMinParallelWork)
     for (uword t = 0; t < m; ++t) {
       lossfn::gradient(net.loss, A.colptr(t), Y.colptr(t), G.colptr(t), n, scale);
       if (!fused) act_backward_col(net.layers[L - 1].act, c.Z[L - 1].colptr(t), A.colptr(t),
@@ -180,7 +187,7 @@ template <class T> class OpenmpBackend final : public Backend<T> {
   void output_backward(const Network<T>& net, const arma::Mat<T>& dA_L, Cache<T>& c) override {
     const std::size_t L = net.depth();
     const uword n = dA_L.n_rows, m = dA_L.n_cols;
-#pragma omp parallel for schedule(static) num_threads(nt_)
+#pragma omp parallel for schedule(static) num_threads(nt_) if(n * m >= kMinParallelWork)
     for (uword t = 0; t < m; ++t)
       act_backward_col(net.layers[L - 1].act, c.Z[L - 1].colptr(t), c.A[L - 1].colptr(t),
                        dA_L.colptr(t), c.dZ[L - 1].colptr(t), n);
@@ -229,7 +236,7 @@ template <class T> class OpenmpBackend final : public Backend<T> {
         // db(i) = sum_t dZ(i,t), rows in blocks of 64                   parallel over blocks
         db.set_size(n);
         const uword nb = (n + 63) / 64;
-#pragma omp parallel for schedule(static) num_threads(nt_)
+#pragma omp parallel for schedule(static) num_threads(nt_) if(n * (c1 - c0) >= kMinParallelWork)
         for (uword blk = 0; blk < nb; ++blk) {
           const uword i0 = blk * 64, len = std::min<uword>(64, n - i0);
           T* d = db.memptr() + i0;
@@ -244,7 +251,7 @@ template <class T> class OpenmpBackend final : public Backend<T> {
       dAin->set_size(k, m);
       gemm_loops<T>(nt_, k, m, n, Wt_.memptr(), k, dZ.memptr(), n, dAin->memptr(), /*add=*/false, pack_);
       if (l == 0) continue;
-#pragma omp parallel for schedule(static) num_threads(nt_)
+#pragma omp parallel for schedule(static) num_threads(nt_) if(k * m >= kMinParallelWork)
       for (uword t = 0; t < m; ++t)
         act_backward_col(net.layers[l - 1].act, c.Z[l - 1].colptr(t), c.A[l - 1].colptr(t), dAin->colptr(t),
                          c.dZ[l - 1].colptr(t), k);
@@ -255,8 +262,8 @@ template <class T> class OpenmpBackend final : public Backend<T> {
   // the writes stay within a few cache lines at a time         parallel over row blocks of In
   void transpose(const arma::Mat<T>& In, arma::Mat<T>& Out) const {
     Out.set_size(In.n_cols, In.n_rows);
-    const uword r = In.n_rows, c = In.n_cols, B = 32, nb = (r + B - 1) / B;
-#pragma omp parallel for schedule(static) num_threads(nt_)
+    const uword r = In.n_rows, c = In.n_cols, B = 8, nb = (r + B - 1) / B;
+#pragma omp parallel for schedule(static) num_threads(nt_) if(r * c >= kMinParallelWork)
     for (uword ib = 0; ib < nb; ++ib)
       for (uword j0 = 0; j0 < c; j0 += B)
         for (uword j = j0; j < std::min(j0 + B, c); ++j)
