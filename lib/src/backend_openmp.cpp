@@ -1,12 +1,17 @@
 // openmp backend: the naive loops, tiled and parallelised with OpenMP (no BLAS: OpenMP owns
-// the cores).  All three products of a layer are one loop nest, gemm_loops() below:
+// the cores).  All three products of a layer are one loop nest, gemm_tiles() below, with the
+// elementwise work of the layer fused into it:
 //
 //   forward   Z   = b + W Ain        C = Z   (n x m), A-operand W   (n x k), B = Ain      (k x m)
+//             A   = g(Z)             on each finished tile of Z
 //   backward  dW  = dZ Ain'          C = dW  (n x k), A-operand dZ  (n x m), B = Ain'     (m x k)
+//             db  = sum_t dZ(:, t)   from the packed strips of dZ
 //             dAin = W' dZ           C = dAin (k x m), A-operand W' (k x n), B = dZ       (n x m)
+//             dZin = dAin o g'(Zin)  on each finished tile of dAin
 //
-// (W' and Ain' are copied once per layer and backward pass into workspaces, so that every
-// operand is read down contiguous columns.)
+// (Ain' is copied once per layer into a workspace so that B is read down contiguous columns;
+// W' is never formed: the packing of the A-operand reads W across.)  Parallelism: one region
+// per pass (forward, backward), one `omp for` over the tiles of each product.
 //
 // Tiling.  C is cut into tiles of MR x NR elements (MR = two 512-bit vectors of T: 16 doubles
 // or 32 floats; NR = 4).  A tile's MR*NR sums stay in registers during the whole loop over the
@@ -35,16 +40,17 @@ namespace {
 
 using arma::uword;
 
-// C(0:MR, 0:NR) += A(0:MR, 0:K) B(0:K, 0:NR), one tile.  a: the strip of A packed p-major
-// (a[p*MR + i] = A(i, p)); b: columns of B, B(p, j) = b[p + j*ldb].  Compile-time sizes: the
-// MR*NR sums stay in registers for the whole loop over p.
+// C(0:MR, 0:NR) = C0 + A(0:MR, 0:K) B(0:K, 0:NR), one tile.  a: the strip of A packed p-major
+// (a[p*MR + i] = A(i, p)); b: columns of B, B(p, j) = b[p + j*ldb].  The sums start from
+// C0(i, j) = c0[i + j*ldc0] (ldc0 = 0: one column for all, the bias) or from 0 (c0 = nullptr).
+// Compile-time sizes: the MR*NR sums stay in registers for the whole loop over p.
 template <class T, int MR, int NR>
-inline void tile_full(uword K, const T* __restrict a, const T* __restrict b, uword ldb, T* __restrict C,
-                      uword ldc, bool add) {
+inline void tile_full(uword K, const T* __restrict a, const T* __restrict b, uword ldb, T* C,
+                      uword ldc, const T* c0, uword ldc0) {
   T acc[NR][MR];
   for (int j = 0; j < NR; ++j)
 #pragma omp simd
-    for (int i = 0; i < MR; ++i) acc[j][i] = add ? C[i + j * ldc] : T(0);
+    for (int i = 0; i < MR; ++i) acc[j][i] = c0 ? c0[i + j * ldc0] : T(0);
   for (uword p = 0; p < K; ++p) {
     const T* ap = a + p * MR;
     for (int j = 0; j < NR; ++j) {
@@ -63,12 +69,13 @@ inline void tile_full(uword K, const T* __restrict a, const T* __restrict b, uwo
 // at a time when nr < NR (B has no columns past nr).  Each element gets the same fma chain
 // as in tile_full, so the bits do not depend on where the tile boundaries fall.
 template <class T, int MR, int NR>
-inline void tile_edge(uword mr, uword nr, uword K, const T* a, const T* b, uword ldb, T* C, uword ldc, bool add) {
+inline void tile_edge(uword mr, uword nr, uword K, const T* a, const T* b, uword ldb, T* C, uword ldc,
+                      const T* c0, uword ldc0) {
   alignas(64) T Ct[MR * NR];
   for (uword j = 0; j < nr; ++j)
-    for (uword i = 0; i < uword(MR); ++i) Ct[i + j * MR] = add && i < mr ? C[i + j * ldc] : T(0);
-  if (nr == NR) tile_full<T, MR, NR>(K, a, b, ldb, Ct, MR, true);
-  else for (uword j = 0; j < nr; ++j) tile_full<T, MR, 1>(K, a, b + j * ldb, ldb, Ct + j * MR, MR, true);
+    for (uword i = 0; i < uword(MR); ++i) Ct[i + j * MR] = c0 && i < mr ? c0[i + j * ldc0] : T(0);
+  if (nr == NR) tile_full<T, MR, NR>(K, a, b, ldb, Ct, MR, Ct, MR);
+  else for (uword j = 0; j < nr; ++j) tile_full<T, MR, 1>(K, a, b + j * ldb, ldb, Ct + j * MR, MR, Ct + j * MR, MR);
   for (uword j = 0; j < nr; ++j)
     for (uword i = 0; i < mr; ++i) C[i + j * ldc] = Ct[i + j * MR];
 }
@@ -86,73 +93,108 @@ template <class T> struct Aligned64 {
 };
 template <class T> using PackBuffers = std::vector<std::vector<T, Aligned64<T>>>;
 
-// Below this much work a loop runs on the calling thread alone: waking the team, packing the
-// same strip twice and meeting at the barrier cost more than the loop saves (measured: a
-// 16-16-16-10/b256 step took 80 us on 1 thread and 110 us on 2).  Which thread computes an
+// Below this much work a parallel region runs on the calling thread alone: waking the team
+// and meeting at the barriers would cost more than the loops save.  Which thread computes an
 // element never changes its bits, so this is free.
-constexpr arma::uword kMinParallelWork = 16384;  // elements of an elementwise loop
-constexpr arma::uword kMinParallelFmas = 1 << 18;  // M N K of a product (about 10 us)
+constexpr arma::uword kMinParallelWork = 16384;    // elements of an elementwise loop
+constexpr arma::uword kMinParallelFmas = 1 << 17;  // fused multiply-adds of a pass (~5 us)
 
 template <class T> struct TileSize {
   static constexpr int MR = 128 / sizeof(T);  // two 64-byte vectors: 16 doubles, 32 floats
   static constexpr int NR = 4;
 };
 
-// C (M x N, ldc = M) (+)= A (M x K, lda) B (K x N, ldb), all column-major, over all tiles
-// (add = false: C = A B, C's old values are not read).
-// Each thread packs the MR-row strip of A it works on into its own buffer (p-major, so the
-// tile reads one contiguous stream; a strip read in place would stride by lda, and a
-// power-of-two lda maps every line of it to the same L1 sets).  pack: one buffer per thread.
-template <class T>
-void gemm_loops(int threads, uword M, uword N, uword K, const T* A, uword lda, const T* B, uword ldb, T* C,
-                bool add, PackBuffers<T>& pack) {
+// One product C (M x N, ldc = M) = C0 + op(A) B, B (K x N, ldb) column-major; op(A) = A
+// (M x K, lda) or, with transA, the transpose of the K x M matrix A (lda = K): the packing
+// reads either, so W' is never formed.  C0: bias (broadcast over columns) or nothing (0).
+template <class T> struct Product {
+  uword M, N, K;
+  const T* A;
+  uword lda;
+  bool transA;
+  const T* B;
+  uword ldb;
+  T* C;
+  const T* bias = nullptr;
+};
+
+// The tiles of one product, shared among the threads of the enclosing parallel region (an
+// orphaned `omp for`: called outside a region, the calling thread does them all).  Each
+// thread packs the MR-row strip of op(A) it works on into its own buffer (p-major, so the tile
+// reads one contiguous stream).  After a tile is written, epilogue(i0, j0, mr, nr) runs on it
+// (the activation, or g' in the backward pass, fused into the product: no second pass over C);
+// strip(i0, mr, a) runs once per strip, by the thread that computes its first tile, on the
+// packed strip (db's row sums).  pack: one buffer per thread, at least K * MR long.
+template <class T, class Epilogue, class Strip>
+void gemm_tiles(const Product<T>& P, PackBuffers<T>& pack, Epilogue&& epilogue, Strip&& strip) {
   constexpr int MR = TileSize<T>::MR, NR = TileSize<T>::NR;
-  const uword strips = (M + MR - 1) / MR, blocks = (N + NR - 1) / NR;
-  if (pack.size() < std::size_t(threads)) pack.resize(std::size_t(threads));
-  for (auto& buf : pack) if (buf.size() < K * MR) buf.resize(K * MR);
-#pragma omp parallel num_threads(threads) if(M * N * K >= kMinParallelFmas)
-  {
-    int me = 0;
+  const uword M = P.M, N = P.N, K = P.K, strips = (M + MR - 1) / MR, blocks = (N + NR - 1) / NR;
+  int me = 0;
 #if defined(NNLAB_HAVE_OPENMP)
-    me = omp_get_thread_num();
+  me = omp_get_thread_num();
 #endif
-    T* a = pack[std::size_t(me)].data();
-    uword packed = strips;  // no strip packed yet
+  T* a = pack[std::size_t(me)].data();
+  uword packed = strips;  // no strip packed yet
 #pragma omp for schedule(static)
-    for (uword t = 0; t < strips * blocks; ++t) {
-      const uword s = t / blocks, i0 = s * MR, j0 = (t % blocks) * NR;
-      const uword mr = std::min<uword>(MR, M - i0), nr = std::min<uword>(NR, N - j0);
-      if (s != packed) {  // a[p*MR + i] = A(i0 + i, p), zero-padded below an edge strip
+  for (uword t = 0; t < strips * blocks; ++t) {
+    const uword s = t / blocks, i0 = s * MR, j0 = (t % blocks) * NR;
+    const uword mr = std::min<uword>(MR, M - i0), nr = std::min<uword>(NR, N - j0);
+    if (s != packed) {  // a[p*MR + i] = op(A)(i0 + i, p), zero-padded below an edge strip
+      if (P.transA) {
+        for (uword i = 0; i < uword(MR); ++i)
+          for (uword p = 0; p < K; ++p) a[p * MR + i] = i < mr ? P.A[p + (i0 + i) * P.lda] : T(0);
+      } else {
         for (uword p = 0; p < K; ++p)
-          for (uword i = 0; i < uword(MR); ++i) a[p * MR + i] = i < mr ? A[i0 + i + p * lda] : T(0);
-        packed = s;
+          for (uword i = 0; i < uword(MR); ++i) a[p * MR + i] = i < mr ? P.A[i0 + i + p * P.lda] : T(0);
       }
-      T* c = C + i0 + j0 * M;
-      if (mr == MR && nr == NR) tile_full<T, MR, NR>(K, a, B + j0 * ldb, ldb, c, M, add);
-      else tile_edge<T, MR, NR>(mr, nr, K, a, B + j0 * ldb, ldb, c, M, add);
+      packed = s;
     }
+    if (j0 == 0) strip(i0, mr, static_cast<const T*>(a));
+    T* c = P.C + i0 + j0 * M;
+    const T* c0 = P.bias ? P.bias + i0 : nullptr;
+    if (mr == MR && nr == NR) tile_full<T, MR, NR>(K, a, P.B + j0 * P.ldb, P.ldb, c, M, c0, 0);
+    else tile_edge<T, MR, NR>(mr, nr, K, a, P.B + j0 * P.ldb, P.ldb, c, M, c0, 0);
+    epilogue(i0, j0, mr, nr);
   }
 }
+
+constexpr auto kNoEpilogue = [](uword, uword, uword, uword) {};
+constexpr auto kNoStrip = [](uword, uword, const auto*) {};
 
 template <class T> class OpenmpBackend final : public Backend<T> {
  public:
   explicit OpenmpBackend(int threads) : nt_(threads) {}
   BackendKind kind() const override { return BackendKind::openmp; }
 
-  // Z = b + W Ain (gemm_loops);  A = g(Z) column by column                   parallel over t
+  // Z = b + W Ain, A = g(Z) fused into each tile of the product (softmax, which needs whole
+  // columns, in a second loop).  One parallel region for all layers: each layer's `omp for`
+  // ends at a barrier, after which the next layer reads A.
   void forward(const Network<T>& net, const arma::Mat<T>& X, Cache<T>& c) override {
-    c.resize(net, X.n_cols);
+    const uword m = X.n_cols;
+    c.resize(net, m);
+    uword fmas = 0, maxK = 0;
+    for (const auto& Ly : net.layers) {
+      fmas += Ly.W.n_rows * Ly.W.n_cols * m;
+      maxK = std::max(maxK, Ly.W.n_cols);
+    }
+    reserve_pack(maxK);
+#pragma omp parallel num_threads(nt_) if(fmas >= kMinParallelFmas)
     for (std::size_t l = 0; l < net.depth(); ++l) {
       const auto& Ly = net.layers[l];
       const auto& Ain = l == 0 ? X : c.A[l - 1];
       auto& Z = c.Z[l];
       auto& A = c.A[l];
-      const uword n = Ly.W.n_rows, k = Ly.W.n_cols, m = Ain.n_cols;
-#pragma omp parallel for schedule(static) num_threads(nt_) if(n * m >= kMinParallelWork)
-      for (uword t = 0; t < m; ++t) std::copy(Ly.b.memptr(), Ly.b.memptr() + n, Z.colptr(t));
-      gemm_loops<T>(nt_, n, m, k, Ly.W.memptr(), n, Ain.memptr(), k, Z.memptr(), /*add=*/true, pack_);
-#pragma omp parallel for schedule(static) num_threads(nt_) if(n * m >= kMinParallelWork)
-      for (uword t = 0; t < m; ++t) activate_col(Ly.act, Z.colptr(t), A.colptr(t), n);
+      const uword n = Ly.W.n_rows, k = Ly.W.n_cols;
+      const bool softmax = Ly.act == Activation::softmax;
+      gemm_tiles<T>({n, m, k, Ly.W.memptr(), n, false, Ain.memptr(), k, Z.memptr(), Ly.b.memptr()}, pack_,
+                    [&](uword i0, uword j0, uword mr, uword nr) {
+                      if (softmax) return;
+                      for (uword j = j0; j < j0 + nr; ++j) activate_col(Ly.act, Z.colptr(j) + i0, A.colptr(j) + i0, mr);
+                    }, kNoStrip);
+      if (softmax) {
+#pragma omp for schedule(static)
+        for (uword t = 0; t < m; ++t) activate_col(Ly.act, Z.colptr(t), A.colptr(t), n);
+      }
     }
   }
 
@@ -212,62 +254,88 @@ template <class T> class OpenmpBackend final : public Backend<T> {
  private:
   // The backward pass with the weight gradients summed per shard: g[s] over columns
   // [s*shard, min((s+1)*shard, m)), s < S (S = 1, shard = m: the whole batch).  dA, dZ and dX
-  // are per column and computed for all columns at once.
+  // are per column and computed for all columns at once.  One parallel region; per layer:
+  //   Ain' (copied, so that the product reads B down contiguous columns)
+  //   dW = dZ Ain' per shard, with db(i) = sum over the shard's samples of dZ(i, t) taken
+  //        from the packed strip of dZ (same order, t ascending, as a separate loop)
+  //   dAin = W' dZ, with dZin = dAin o g'(Zin) fused into each tile (softmax: a second loop)
   void backprop_shards(const Network<T>& net, const arma::Mat<T>& X, Cache<T>& c, std::size_t shard, Grads<T>* g,
                        std::size_t S, arma::Mat<T>* dX) {
     const std::size_t L = net.depth();
-    for (std::size_t s = 0; s < S; ++s) {
-      g[s].dW.resize(L);
-      g[s].db.resize(L);
+    const uword m = X.n_cols;
+    uword fmas = 0, maxK = std::min<uword>(shard, m);
+    AinT_.resize(L);
+    for (std::size_t l = 0; l < L; ++l) {
+      const uword n = net.layers[l].W.n_rows, k = net.layers[l].W.n_cols;
+      for (std::size_t s = 0; s < S; ++s) {
+        g[s].dW.resize(L);
+        g[s].db.resize(L);
+        g[s].dW[l].set_size(n, k);
+        g[s].db[l].set_size(n);
+      }
+      AinT_[l].set_size(m, k);
+      fmas += 2 * n * k * m;
+      maxK = std::max(maxK, n);
     }
+    for (std::size_t l = 1; l < L; ++l) c.dA[l - 1].set_size(net.layers[l].W.n_cols, m);
+    if (dX) dX->set_size(X.n_rows, m);
+    reserve_pack(maxK);
+#pragma omp parallel num_threads(nt_) if(fmas >= kMinParallelFmas)
     for (std::size_t l = L; l-- > 0;) {
       const auto& W = net.layers[l].W;
       const auto& Ain = l == 0 ? X : c.A[l - 1];
       const auto& dZ = c.dZ[l];
-      const uword n = W.n_rows, k = W.n_cols, m = Ain.n_cols;
-      // dW = dZ Ain' per shard   (Ain' copied so that B's columns are contiguous)
-      transpose(Ain, AinT_);
+      const uword n = W.n_rows, k = W.n_cols;
+      transpose(Ain, AinT_[l]);
       for (std::size_t s = 0; s < S; ++s) {
         const uword c0 = s * shard, c1 = std::min<uword>(m, c0 + shard);
-        auto& dW = g[s].dW[l];
-        auto& db = g[s].db[l];
-        dW.set_size(n, k);
-        gemm_loops<T>(nt_, n, k, c1 - c0, dZ.colptr(c0), n, AinT_.memptr() + c0, m, dW.memptr(), /*add=*/false, pack_);
-        // db(i) = sum_t dZ(i,t), rows in blocks of 64                   parallel over blocks
-        db.set_size(n);
-        const uword nb = (n + 63) / 64;
-#pragma omp parallel for schedule(static) num_threads(nt_) if(n * (c1 - c0) >= kMinParallelWork)
-        for (uword blk = 0; blk < nb; ++blk) {
-          const uword i0 = blk * 64, len = std::min<uword>(64, n - i0);
-          T* d = db.memptr() + i0;
-          std::fill(d, d + len, T(0));
-          for (uword t = c0; t < c1; ++t) add(d, dZ.colptr(t) + i0, len);
-        }
+        T* db = g[s].db[l].memptr();
+        gemm_tiles<T>({n, k, c1 - c0, dZ.colptr(c0), n, false, AinT_[l].memptr() + c0, m, g[s].dW[l].memptr()}, pack_,
+                      kNoEpilogue, [&](uword i0, uword mr, const T* a) {
+                        constexpr int MR = TileSize<T>::MR;
+                        for (uword i = 0; i < mr; ++i) db[i0 + i] = T(0);
+                        for (uword p = 0; p < c1 - c0; ++p) add(db + i0, a + p * MR, mr);
+                      });
       }
-      // dAin = W' dZ;  dZin = dAin o g'(Zin) column by column
       arma::Mat<T>* dAin = l > 0 ? &c.dA[l - 1] : dX;
       if (!dAin) continue;
-      transpose(W, Wt_);
-      dAin->set_size(k, m);
-      gemm_loops<T>(nt_, k, m, n, Wt_.memptr(), k, dZ.memptr(), n, dAin->memptr(), /*add=*/false, pack_);
-      if (l == 0) continue;
-#pragma omp parallel for schedule(static) num_threads(nt_) if(k * m >= kMinParallelWork)
-      for (uword t = 0; t < m; ++t)
-        act_backward_col(net.layers[l - 1].act, c.Z[l - 1].colptr(t), c.A[l - 1].colptr(t), dAin->colptr(t),
-                         c.dZ[l - 1].colptr(t), k);
+      const Activation g_in = l > 0 ? net.layers[l - 1].act : Activation::identity;
+      const bool fuse = l > 0 && g_in != Activation::softmax;
+      gemm_tiles<T>({k, m, n, W.memptr(), n, true, dZ.memptr(), n, dAin->memptr()}, pack_,
+                    [&](uword i0, uword j0, uword mr, uword nr) {
+                      if (!fuse) return;
+                      for (uword j = j0; j < j0 + nr; ++j)
+                        act_backward_col(g_in, c.Z[l - 1].colptr(j) + i0, c.A[l - 1].colptr(j) + i0,
+                                         dAin->colptr(j) + i0, c.dZ[l - 1].colptr(j) + i0, mr);
+                    }, kNoStrip);
+      if (l > 0 && !fuse) {
+#pragma omp for schedule(static)
+        for (uword t = 0; t < m; ++t)
+          act_backward_col(g_in, c.Z[l - 1].colptr(t), c.A[l - 1].colptr(t), dAin->colptr(t), c.dZ[l - 1].colptr(t), k);
+      }
     }
   }
 
-  // Out = In' (a workspace: sized once, reused), in 32 x 32 blocks so that both the reads and
-  // the writes stay within a few cache lines at a time         parallel over row blocks of In
-  void transpose(const arma::Mat<T>& In, arma::Mat<T>& Out) const {
-    Out.set_size(In.n_cols, In.n_rows);
+  // One packing buffer per thread, each at least K * MR long (sized before a region: inside
+  // one, nothing may allocate).
+  void reserve_pack(uword K) {
+    if (pack_.size() < std::size_t(nt_)) pack_.resize(std::size_t(nt_));
+    for (auto& buf : pack_)
+      if (buf.size() < K * TileSize<T>::MR) buf.resize(K * TileSize<T>::MR);
+  }
+
+  // Out = In' (Out already sized), in 8 x 8 blocks so that both the reads and the writes stay
+  // within a few cache lines (32 x 32 blocks thrashed L1 at power-of-two strides).  An
+  // orphaned `omp for` over row blocks of In, like gemm_tiles.
+  static void transpose(const arma::Mat<T>& In, arma::Mat<T>& Out) {
     const uword r = In.n_rows, c = In.n_cols, B = 8, nb = (r + B - 1) / B;
-#pragma omp parallel for schedule(static) num_threads(nt_) if(r * c >= kMinParallelWork)
+    const T* in = In.memptr();
+    T* out = Out.memptr();
+#pragma omp for schedule(static)
     for (uword ib = 0; ib < nb; ++ib)
       for (uword j0 = 0; j0 < c; j0 += B)
         for (uword j = j0; j < std::min(j0 + B, c); ++j)
-          for (uword i = ib * B; i < std::min(ib * B + B, r); ++i) Out(j, i) = In(i, j);
+          for (uword i = ib * B; i < std::min(ib * B + B, r); ++i) out[j + i * c] = in[i + j * r];
   }
   // y[0..n) += x[0..n)   (__restrict in a helper: GCC drops it inside an OpenMP region)
   static void add(T* __restrict y, const T* __restrict x, uword n) {
@@ -288,7 +356,7 @@ template <class T> class OpenmpBackend final : public Backend<T> {
   }
 
   int nt_;
-  arma::Mat<T> Wt_, AinT_;               // W' and Ain' of the layer being differentiated
+  std::vector<arma::Mat<T>> AinT_;        // Ain' of each layer
   PackBuffers<T> pack_;                   // one packed A strip per thread
 };
 
