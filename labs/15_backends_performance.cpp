@@ -121,7 +121,7 @@ int main(int argc, char** argv) {
   }
   s.say("(GFLOP/s; 0 = not measured.)  The naive loops stay near 1 GFLOP/s whatever the size; the\n"
         "graph engine pays for a node per operation; matrix follows dgemm once the layers are a\n"
-        "few hundred wide; openmp's tiled loops reach a third to a half of it, with no BLAS.");
+        "few hundred wide; openmp's tiled loops reach a third to two thirds of it, with no BLAS.");
 
   s.section("5. Thread scaling (time on 1 thread / time on 2)");
   std::printf("  %-24s %9s %9s\n", "shape", "openmp", "matrix");

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # The backend benchmark of issue 8, in one run: PyTorch first (when python3-torch is there),
 # then nnlab's Google Benchmark suite, which reads PyTorch's times and writes the ratios.
+# Fairness on a noisy machine: PyTorch's cases are timed in two runs minutes apart (two
+# thread settings), and nnlab's three repetitions of each case are randomly interleaved with
+# the other cases (--benchmark_enable_random_interleaving), so both sides' best times are
+# taken over windows spread across the whole run, not over seconds of one.
 #   scripts/bench.sh [preset=release] [google-benchmark flags, e.g. --benchmark_filter=double/step]
 # Results: results/bench/{backends.csv,peak.csv,targets.txt,torch_*.csv}; figures with
 # scripts/plots.sh.  Takes about 15 minutes on 2 cores.
@@ -22,5 +26,6 @@ else
   echo "bench: python3-torch not installed: nnlab only (scripts/install-deps.sh --reference installs it)"
 fi
 "build/$preset/experiments/bench_backends" --out "$out" ${torch:+--torch "$torch"} \
-  --benchmark_repetitions=3 --benchmark_min_time=0.05 --benchmark_out="$out/gbench.json" \
+  --benchmark_repetitions=3 --benchmark_enable_random_interleaving=true --benchmark_min_time=0.05 \
+  --benchmark_out="$out/gbench.json" \
   --benchmark_out_format=json "$@"

@@ -10,7 +10,13 @@ for preset in ci ci-noomp; do
   echo "== test.sh: preset $preset"
   cmake --preset "$preset" >/dev/null
   cmake --build --preset "$preset" -j "$jobs"
-  ctest --preset "$preset" -j "$jobs"
+  if ! ctest --preset "$preset" -j "$jobs"; then
+    # CI keeps only the end of the log: repeat the failures there, one at a time, with
+    # their output (a test that passes alone is still a failure: exit 8 either way).
+    echo "== test.sh: preset $preset FAILED; the failed tests again, alone:"
+    ctest --preset "$preset" --rerun-failed --output-on-failure || true
+    exit 8
+  fi
 done
 echo "== test.sh: fuzzing the model and CSV readers (${NNLAB_FUZZ_SECONDS:-30} s each)"
 cmake --preset fuzz -DNNLAB_FUZZ_SECONDS="${NNLAB_FUZZ_SECONDS:-30}" >/dev/null
