@@ -97,7 +97,7 @@ template <class T> using PackBuffers = std::vector<std::vector<T, Aligned64<T>>>
 // and meeting at the barriers would cost more than the loops save.  Which thread computes an
 // element never changes its bits, so this is free.
 constexpr arma::uword kMinParallelWork = 16384;    // elements of an elementwise loop
-constexpr arma::uword kMinParallelFmas = 1 << 17;  // fused multiply-adds of a pass (~5 us)
+constexpr arma::uword kMinParallelFmas = 1 << 17;  // fused multiply-adds of a pass (~10 us)
 
 template <class T> struct TileSize {
   static constexpr int MR = 128 / sizeof(T);  // two 64-byte vectors: 16 doubles, 32 floats
@@ -263,8 +263,7 @@ template <class T> class OpenmpBackend final : public Backend<T> {
                        std::size_t S, arma::Mat<T>* dX) {
     const std::size_t L = net.depth();
     const uword m = X.n_cols;
-    uword fmas = 0, maxK = std::min<uword>(shard, m);
-    AinT_.resize(L);
+    uword fmas = 0, maxK = std::min<uword>(shard, m), maxT = 0;
     for (std::size_t l = 0; l < L; ++l) {
       const uword n = net.layers[l].W.n_rows, k = net.layers[l].W.n_cols;
       for (std::size_t s = 0; s < S; ++s) {
@@ -273,24 +272,25 @@ template <class T> class OpenmpBackend final : public Backend<T> {
         g[s].dW[l].set_size(n, k);
         g[s].db[l].set_size(n);
       }
-      AinT_[l].set_size(m, k);
+      maxT = std::max(maxT, m * k);
       fmas += 2 * n * k * m;
       maxK = std::max(maxK, n);
     }
     for (std::size_t l = 1; l < L; ++l) c.dA[l - 1].set_size(net.layers[l].W.n_cols, m);
     if (dX) dX->set_size(X.n_rows, m);
     reserve_pack(maxK);
+    AinT_.set_size(maxT);  // one layer's Ain' at a time (the products end at a barrier)
 #pragma omp parallel num_threads(nt_) if(fmas >= kMinParallelFmas)
     for (std::size_t l = L; l-- > 0;) {
       const auto& W = net.layers[l].W;
       const auto& Ain = l == 0 ? X : c.A[l - 1];
       const auto& dZ = c.dZ[l];
       const uword n = W.n_rows, k = W.n_cols;
-      transpose(Ain, AinT_[l]);
+      transpose(Ain, AinT_.memptr());
       for (std::size_t s = 0; s < S; ++s) {
         const uword c0 = s * shard, c1 = std::min<uword>(m, c0 + shard);
         T* db = g[s].db[l].memptr();
-        gemm_tiles<T>({n, k, c1 - c0, dZ.colptr(c0), n, false, AinT_[l].memptr() + c0, m, g[s].dW[l].memptr()}, pack_,
+        gemm_tiles<T>({n, k, c1 - c0, dZ.colptr(c0), n, false, AinT_.memptr() + c0, m, g[s].dW[l].memptr()}, pack_,
                       kNoEpilogue, [&](uword i0, uword mr, const T* a) {
                         constexpr int MR = TileSize<T>::MR;
                         for (uword i = 0; i < mr; ++i) db[i0 + i] = T(0);
@@ -324,13 +324,12 @@ template <class T> class OpenmpBackend final : public Backend<T> {
       if (buf.size() < K * TileSize<T>::MR) buf.resize(K * TileSize<T>::MR);
   }
 
-  // Out = In' (Out already sized), in 8 x 8 blocks so that both the reads and the writes stay
+  // out (In.n_cols x In.n_rows, column-major) = In', in 8 x 8 blocks so that both the reads and the writes stay
   // within a few cache lines (32 x 32 blocks thrashed L1 at power-of-two strides).  An
   // orphaned `omp for` over row blocks of In, like gemm_tiles.
-  static void transpose(const arma::Mat<T>& In, arma::Mat<T>& Out) {
+  static void transpose(const arma::Mat<T>& In, T* out) {
     const uword r = In.n_rows, c = In.n_cols, B = 8, nb = (r + B - 1) / B;
     const T* in = In.memptr();
-    T* out = Out.memptr();
 #pragma omp for schedule(static)
     for (uword ib = 0; ib < nb; ++ib)
       for (uword j0 = 0; j0 < c; j0 += B)
@@ -356,7 +355,7 @@ template <class T> class OpenmpBackend final : public Backend<T> {
   }
 
   int nt_;
-  std::vector<arma::Mat<T>> AinT_;        // Ain' of each layer
+  arma::Col<T> AinT_;                     // Ain' of the layer being differentiated
   PackBuffers<T> pack_;                   // one packed A strip per thread
 };
 
