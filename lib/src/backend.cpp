@@ -72,7 +72,6 @@ T Backend<T>::value(const Network<T>& net, const arma::Mat<T>& X, const arma::Ma
 
 template <class T> std::unique_ptr<Backend<T>> make_naive_backend();
 template <class T> std::unique_ptr<Backend<T>> make_matrix_backend();
-template <class T> std::unique_ptr<Backend<T>> make_openmp_backend(int threads);
 template <class T> std::unique_ptr<Backend<T>> make_graph_backend();
 template <class T> std::unique_ptr<Backend<T>> make_mpi_backend(int threads);
 

@@ -21,7 +21,6 @@
 
 namespace nnlab {
 
-template <class T> std::unique_ptr<Backend<T>> make_openmp_backend(int threads);
 
 namespace {
 

@@ -81,4 +81,13 @@ template <class T = double> class Backend {
 template <class T = double>
 std::unique_ptr<Backend<T>> make_backend(BackendKind kind, int threads = 1);
 
+// How the openmp backend shares its work among threads (the same sums, the same bits, either
+// way; lib/src/backend_openmp.cpp): tiles = the threads share the tiles of each product;
+// samples = each thread carries its own chunks of samples through all the layers; automatic
+// (what make_backend gives) = samples for small networks, tiles otherwise.  Forcing one is
+// for tests and benchmarks.
+enum class OpenmpSchedule { automatic, tiles, samples };
+template <class T = double>
+std::unique_ptr<Backend<T>> make_openmp_backend(int threads, OpenmpSchedule schedule = OpenmpSchedule::automatic);
+
 }  // namespace nnlab
