@@ -9,9 +9,10 @@
 //             dAin = W' dZ           C = dAin (k x m), A-operand W' (k x n), B = dZ       (n x m)
 //             dZin = dAin o g'(Zin)  on each finished tile of dAin
 //
-// (Ain' is copied once per layer into a workspace so that B is read down contiguous columns;
-// W' is never formed: the packing of the A-operand reads W across.)  Parallelism: one region
-// per pass (forward, backward), one `omp for` over the tiles of each product.
+// (W' is never formed: the packing of the A-operand reads W across.  For dW, the tiles
+// schedule below copies Ain' once per layer into a workspace so that B is read down contiguous
+// columns; the samples schedule reads B = Ain' straight from Ain, NR neighbouring numbers of a
+// column per step, which is as good for narrow layers and saves the copy.)
 //
 // Tiling.  C is cut into tiles of MR x NR elements (MR = two 512-bit vectors of T: 16 doubles
 // or 32 floats; NR = 4).  A tile's MR*NR sums stay in registers during the whole loop over the
@@ -29,14 +30,17 @@
 // multiply-add instead of two, and the chunked sums.)  Per-sample losses are summed serially.
 //
 // Two schedules compute these same sums (same bits, tested), chosen from the shapes alone:
-//   tiles    the threads share the tiles of each product; one barrier after each product.
-//            For wide layers: every product has work for every thread.
+//   tiles    one parallel region per pass (forward, backward), one `omp for` over the tiles
+//            of each product, so a barrier after each product.  For wide layers: every
+//            product has work for every thread.
 //   samples  each thread carries its own chunks of samples through all the layers, forward
-//            and backward, with no barrier between layers, and keeps one dW_s per chunk; at
-//            the end the threads add the chunks' gradients (one barrier).  For narrow layers,
-//            where a product is a few microseconds and the tiles schedule would spend as long
-//            in barriers as in arithmetic.  Costs S copies of the gradients (S = m / G), so it
-//            is only taken when those are small (samples_schedule() below).
+//            and backward (loss gradient included), with no barrier between layers, and keeps
+//            one dW_s per chunk; at the end the threads add the chunks' gradients (one
+//            barrier).  For narrow layers, where a product is a few microseconds and what the
+//            tiles schedule pays per product (a barrier, the cache lines of Z or dA that the
+//            next product reads from the other core) is as much as the halved loop saves.
+//            Costs S copies of the gradients (S = m / G), so it is only taken when those are
+//            small (by_samples() below).
 //
 // Letters: n = neurons of the layer, k = its inputs, m = samples; M, N, K for a product.
 #include "nnlab/backend.hpp"
