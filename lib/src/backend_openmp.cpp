@@ -464,7 +464,7 @@ template <class T> class OpenmpBackend final : public Backend<T> {
   void backprop_tiles(const Network<T>& net, const arma::Mat<T>& X, Cache<T>& c, Grads<T>& g, arma::Mat<T>* dX) {
     const std::size_t L = net.depth();
     const uword m = X.n_cols;
-    const uword fmas = size_backward(net, X, c, &g, 1, dX, m);
+    [[maybe_unused]] const uword fmas = size_backward(net, X, c, &g, 1, dX, m);
     uword maxT = 0;
     for (const auto& Ly : net.layers) maxT = std::max(maxT, m * Ly.W.n_cols);
     AinT_.set_size(maxT);  // one layer's Ain' at a time (the products end at a barrier)
@@ -525,7 +525,7 @@ template <class T> class OpenmpBackend final : public Backend<T> {
       set(4 + 2 * l, net.layers[l].W.n_cols);
     }
     if (resize) leaves.resize(S);
-    const uword fmas = size_backward(net, X, c, leaves.data(), S, dX, std::min(shard, m), resize);
+    [[maybe_unused]] const uword fmas = size_backward(net, X, c, leaves.data(), S, dX, std::min(shard, m), resize);
     if (total) size_backward(net, X, c, total, 1, nullptr, 0);
 #pragma omp parallel num_threads(nt_) if(fmas >= kMinParallelFmas)
     {
