@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 namespace nnlab::lsq {
 
@@ -82,6 +83,8 @@ void NetworkProblem::evaluate(const arma::vec& theta, arma::vec& r, arma::mat* J
 
 namespace {
 double cost_of(const arma::vec& r) { return 0.5 * arma::dot(r, r); }
+// The rounding of a computed cost f = 0.5 sum r_k^2, relative to f: a few ulps (8 eps).
+constexpr double kRoundoff = 8 * std::numeric_limits<double>::epsilon();
 }  // namespace
 
 Summary solve(const Problem& problem, arma::vec& beta, const Options& o) {
@@ -157,9 +160,11 @@ Summary solve(const Problem& problem, arma::vec& beta, const Options& o) {
       if (h == 60) { s.status = Status::line_search_failed; break; }
     } else if (o.method == Method::levenberg_marquardt) {
       try_step(1);
-      // At round-off level (actual change below function_tolerance f) the ratio is noise:
-      // take the step and let the cost-change test below stop the solver.
-      const bool flat = std::isfinite(f_new) && std::abs(f - f_new) <= o.function_tolerance * f;
+      // At round-off level (the predicted decrease below the rounding of f, or no actual
+      // change) the ratio is noise: take the step and let the step-size or cost-change test
+      // below stop the solver (rejecting on noise only raised lambda until the step vanished).
+      const bool flat = std::isfinite(f_new) &&
+                        (predicted <= kRoundoff * f || std::abs(f - f_new) <= o.function_tolerance * f);
       const double rho = flat ? 1.0 : (f - f_new) / predicted;
       accept = std::isfinite(f_new) && rho > 0;
       const double used = lambda;
@@ -172,10 +177,15 @@ Summary solve(const Problem& problem, arma::vec& beta, const Options& o) {
       s.history.push_back({it, 0, 0, 0, used, rho, true});  // filled below
     } else {
       // Gauss-Newton with a backtracking safeguard: the full step first; halve while the
-      // Armijo condition f(beta + a delta) <= f + 1e-4 a grad'delta fails.
+      // Armijo condition f(beta + a delta) <= f + 1e-4 a grad'delta fails.  Near a minimum
+      // with nonzero residuals the predicted decrease falls below the rounding of f itself
+      // (a few ulps: kRoundoff f); comparing f_new with f is then noise, and halving on it
+      // stopped the solver at |grad| ~ 3e-9 instead of round-off.  There the full step is
+      // taken (as LM does), and the step-size or cost-change test stops the solver.
       const double slope = arma::dot(g, delta);
+      const bool flat = predicted <= kRoundoff * f;
       int h = 0;
-      while ((!try_step(alpha) || f_new > f + 1e-4 * alpha * slope) && h < 60) { alpha /= 2; ++h; }
+      while ((!try_step(alpha) || (!flat && f_new > f + 1e-4 * alpha * slope)) && h < 60) { alpha /= 2; ++h; }
       if (h == 60) { s.status = Status::line_search_failed; break; }
     }
     if (o.method != Method::levenberg_marquardt)
