@@ -144,6 +144,12 @@ Summary solve(const Problem& problem, arma::vec& beta, const Options& o) {
     const arma::vec Jd = J * delta;
     const double predicted = -arma::dot(g, delta) - 0.5 * arma::dot(Jd, Jd);
     const bool gd = o.method == Method::gradient_descent || o.method == Method::gradient_descent_ls;
+    // Round-off level: near a minimum with nonzero residuals the predicted decrease falls
+    // below the rounding of f itself (a few ulps: kRoundoff f), so comparing f_new with f is
+    // noise.  GN and LM then take the full step (halving or rejecting on that noise stopped GN
+    // at |grad| ~ 3e-9 and cost LM a dozen rejected iterations), and f not changing no longer
+    // means convergence: the gradient or step-size test stops them.
+    const bool flat = !gd && predicted <= kRoundoff * f;
     double alpha = 1, f_new = 0;
     auto try_step = [&](double a) {
       problem.evaluate(beta + a * delta, r_new, nullptr);
@@ -160,12 +166,9 @@ Summary solve(const Problem& problem, arma::vec& beta, const Options& o) {
       if (h == 60) { s.status = Status::line_search_failed; break; }
     } else if (o.method == Method::levenberg_marquardt) {
       try_step(1);
-      // At round-off level (the predicted decrease below the rounding of f, or no actual
-      // change) the ratio is noise: take the step and let the step-size or cost-change test
-      // below stop the solver (rejecting on noise only raised lambda until the step vanished).
-      const bool flat = std::isfinite(f_new) &&
-                        (predicted <= kRoundoff * f || std::abs(f - f_new) <= o.function_tolerance * f);
-      const double rho = flat ? 1.0 : (f - f_new) / predicted;
+      // At round-off level (flat, or no actual change) the ratio is noise: take the step.
+      const bool noise = std::isfinite(f_new) && (flat || std::abs(f - f_new) <= o.function_tolerance * f);
+      const double rho = noise ? 1.0 : (f - f_new) / predicted;
       accept = std::isfinite(f_new) && rho > 0;
       const double used = lambda;
       if (!accept || rho < 0.25) lambda *= 10;  // poor model: damp more
@@ -177,13 +180,8 @@ Summary solve(const Problem& problem, arma::vec& beta, const Options& o) {
       s.history.push_back({it, 0, 0, 0, used, rho, true});  // filled below
     } else {
       // Gauss-Newton with a backtracking safeguard: the full step first; halve while the
-      // Armijo condition f(beta + a delta) <= f + 1e-4 a grad'delta fails.  Near a minimum
-      // with nonzero residuals the predicted decrease falls below the rounding of f itself
-      // (a few ulps: kRoundoff f); comparing f_new with f is then noise, and halving on it
-      // stopped the solver at |grad| ~ 3e-9 instead of round-off.  There the full step is
-      // taken (as LM does), and the step-size or cost-change test stops the solver.
+      // Armijo condition f(beta + a delta) <= f + 1e-4 a grad'delta fails (not when flat).
       const double slope = arma::dot(g, delta);
-      const bool flat = predicted <= kRoundoff * f;
       int h = 0;
       while ((!try_step(alpha) || (!flat && f_new > f + 1e-4 * alpha * slope)) && h < 60) { alpha /= 2; ++h; }
       if (h == 60) { s.status = Status::line_search_failed; break; }
@@ -203,7 +201,10 @@ Summary solve(const Problem& problem, arma::vec& beta, const Options& o) {
     s.final_cost = f;
     if (!std::isfinite(f)) { s.status = Status::linear_solver_failed; break; }
     if (converged(s.status)) break;
-    if (std::abs(f_old - f) <= o.function_tolerance * f_old) { s.status = Status::cost_change_too_small; break; }
+    if (!flat && std::abs(f_old - f) <= o.function_tolerance * f_old) {
+      s.status = Status::cost_change_too_small;
+      break;
+    }
     if (it == o.max_iterations) s.status = Status::hit_max_iterations;
   }
   s.final_cost = f;

@@ -90,7 +90,8 @@ struct Options {
   double gradient_tolerance = 1e-14;    // stop: ||J'r||_inf <= gradient_tolerance (absolute:
                                         // a zero-residual fit goes on to round-off)
   double parameter_tolerance = 1e-14;   // stop: ||delta||_2 <= tol (||beta||_2 + tol)
-  double function_tolerance = 1e-16;    // stop: |f_old - f_new| <= tol * f_old (accepted steps)
+  double function_tolerance = 1e-16;    // stop: |f_old - f_new| <= tol * f_old (accepted steps,
+                                        // not at round-off level: predicted decrease > 8 eps f)
   double cost_threshold = 1e-300;       // stop: f <= cost_threshold (0 would wait for an exact fit)
   double initial_lambda = 1e-3;         // LM: lambda_0 (D = diag(J'J) makes it scale-free)
   double step = 0.1;                    // gradient_descent: beta -= step * grad f
