@@ -110,7 +110,8 @@ TEST_CASE("openmp: bit-identical results for 1, 2, 3 and 8 threads", "[backends]
 // The two schedules of the openmp backend compute the same chunked sums: same bits as each
 // other, for every thread count, in float and double, with batches below one chunk (m = 5),
 // of several chunks with a short last one (67 = 2 x 32 + 3) and wide enough for several tile
-// strips.  vjp and dX included (sharded_backward is the mpi tests' business).
+// strips; value_and_grad against forward + cost + backward called one by one.  vjp and dX
+// included (sharded_backward is the mpi tests' business).
 TEMPLATE_TEST_CASE("openmp: the tiles and samples schedules give the same bits on any thread count",
                    "[backends][openmp]", float, double) {
   using T = TestType;
@@ -140,6 +141,17 @@ TEMPLATE_TEST_CASE("openmp: the tiles and samples schedules give the same bits o
           REQUIRE(arma::approx_equal(c.A[l], c1.A[l], "absdiff", T(0)));
         }
         REQUIRE(arma::approx_equal(g.dX, g1.dX, "absdiff", T(0)));
+        // value_and_grad (one parallel region in the samples schedule) = the three calls
+        Grads<T> g3;
+        Cache<T> c3;
+        keep.back()->forward(net, X, c3);
+        REQUIRE(keep.back()->cost(net, Y, c3) == J1);
+        keep.back()->backward(net, X, Y, c3, g3, true);
+        for (std::size_t l = 0; l < g.dW.size(); ++l) {
+          REQUIRE(arma::approx_equal(g3.dW[l], g1.dW[l], "absdiff", T(0)));
+          REQUIRE(arma::approx_equal(g3.db[l], g1.db[l], "absdiff", T(0)));
+        }
+        REQUIRE(arma::approx_equal(g3.dX, g1.dX, "absdiff", T(0)));
       }
     // and the sums are the naive backend's, to rounding (chunked sums and fma change the last bits)
     Grads<T> gn;

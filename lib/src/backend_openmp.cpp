@@ -282,13 +282,7 @@ template <class T> class OpenmpBackend final : public Backend<T> {
   // takes its own columns through all the layers (no sum over samples: the same bits).
   void forward(const Network<T>& net, const arma::Mat<T>& X, Cache<T>& c) override {
     const uword m = X.n_cols;
-    c.resize(net, m);
-    uword fmas = 0, maxK = 0;
-    for (const auto& Ly : net.layers) {
-      fmas += Ly.W.n_rows * Ly.W.n_cols * m;
-      maxK = std::max(maxK, Ly.W.n_cols);
-    }
-    reserve_pack(maxK);
+    const uword fmas = size_forward(net, m, c);
     if (by_samples(net, m)) {
 #pragma omp parallel num_threads(nt_) if(fmas >= kMinParallelFmas)
       {
@@ -318,18 +312,25 @@ template <class T> class OpenmpBackend final : public Backend<T> {
   }
 
   T cost(const Network<T>& net, const arma::Mat<T>& Y, Cache<T>& c) override {
-    const auto& Z = c.Z.back();
-    const auto& A = c.A.back();
-    const uword n = A.n_rows, m = A.n_cols;
+    const uword n = c.A.back().n_rows, m = c.A.back().n_cols;
     c.loss_col.set_size(m);
-    // samples: each thread's columns are in its cache from the forward pass, so even a small
-    // output layer is worth sharing
-#pragma omp parallel for schedule(static) num_threads(nt_) if(n * m >= kMinParallelWork || by_samples(net, m))
-    for (uword t = 0; t < m; ++t)
-      c.loss_col[t] = lossfn::value(net.loss, Z.colptr(t), A.colptr(t), Y.colptr(t), n);
-    T J = 0;
-    for (uword t = 0; t < m; ++t) J += c.loss_col[t];  // serial: fixed order
-    return J / T(m) + regularization(net);
+#pragma omp parallel for schedule(static) num_threads(nt_) if(n * m >= kMinParallelWork)
+    for (uword t = 0; t < m; ++t) loss_values(net, Y, c, t, t + 1);
+    return sum_losses(net, c);
+  }
+
+  // samples: forward, the losses, the loss gradient and backward of each thread's chunks in
+  // one parallel region (the three calls cost three fork/joins, and the cost's region alone
+  // took longer than its loop on narrow networks); the same sums, so the same bits.
+  T value_and_grad(const Network<T>& net, const arma::Mat<T>& X, const arma::Mat<T>& Y, Cache<T>& c, Grads<T>& g,
+                   bool want_dX) override {
+    const uword m = X.n_cols;
+    if (!by_samples(net, m)) return Backend<T>::value_and_grad(net, X, Y, c, g, want_dX);
+    const uword fmas = size_forward(net, m, c);
+    c.loss_col.set_size(m);
+    backprop_samples(net, X, c, kChunk, leaves_, &g, want_dX ? &g.dX : nullptr, &Y, T(1) / T(m), fmas);
+    add_regularization_grad(net, g);
+    return sum_losses(net, c);
   }
 
  protected:
@@ -384,6 +385,29 @@ template <class T> class OpenmpBackend final : public Backend<T> {
 
  private:
   uword chunks(uword m) const { return (m + kChunk - 1) / kChunk; }
+  // Sizes the cache and the packing buffers for forward(); returns its fused multiply-adds.
+  uword size_forward(const Network<T>& net, uword m, Cache<T>& c) {
+    c.resize(net, m);
+    uword fmas = 0, maxK = 0;
+    for (const auto& Ly : net.layers) {
+      fmas += Ly.W.n_rows * Ly.W.n_cols * m;
+      maxK = std::max(maxK, Ly.W.n_cols);
+    }
+    reserve_pack(maxK);
+    return fmas;
+  }
+  // c.loss_col[t] for the columns [t0, t1) of the output layer, by the calling thread.
+  static void loss_values(const Network<T>& net, const arma::Mat<T>& Y, Cache<T>& c, uword t0, uword t1) {
+    const auto& Z = c.Z.back();
+    const auto& A = c.A.back();
+    for (uword t = t0; t < t1; ++t) c.loss_col[t] = lossfn::value(net.loss, Z.colptr(t), A.colptr(t), Y.colptr(t), A.n_rows);
+  }
+  // J = the per-sample losses summed serially (a fixed order), / m, + the regularisation.
+  static T sum_losses(const Network<T>& net, const Cache<T>& c) {
+    T J = 0;
+    for (uword t = 0; t < c.loss_col.n_elem; ++t) J += c.loss_col[t];
+    return J / T(c.loss_col.n_elem) + regularization(net);
+  }
   bool by_samples(const Network<T>& net, uword m) const {
     if (sched_ != OpenmpSchedule::automatic) return sched_ == OpenmpSchedule::samples;
     uword P = 0;
@@ -503,9 +527,13 @@ template <class T> class OpenmpBackend final : public Backend<T> {
   // of each of its shards, dAin = W' dZ and g' of its columns) with no barrier; then, if
   // total, one barrier and total = leaves[0] + leaves[1] + ... in that order, element by
   // element, shared among the threads.
+  //
+  // With forward_fmas > 0 (value_and_grad) the region starts with the forward pass of each
+  // thread's columns and their losses (c.loss_col), forward_fmas counting toward the
+  // parallel threshold.
   void backprop_samples(const Network<T>& net, const arma::Mat<T>& X, Cache<T>& c, uword shard,
                         std::vector<Grads<T>>& leaves, Grads<T>* total, arma::Mat<T>* dX,
-                        const arma::Mat<T>* Y = nullptr, T scale = 1) {
+                        const arma::Mat<T>* Y = nullptr, T scale = 1, uword forward_fmas = 0) {
     const std::size_t L = net.depth();
     const uword m = X.n_cols, S = (m + shard - 1) / shard;
     // The leaves are sized only when the shapes change: their headers share cache lines with
@@ -525,13 +553,18 @@ template <class T> class OpenmpBackend final : public Backend<T> {
       set(4 + 2 * l, net.layers[l].W.n_cols);
     }
     if (resize) leaves.resize(S);
-    [[maybe_unused]] const uword fmas = size_backward(net, X, c, leaves.data(), S, dX, std::min(shard, m), resize);
+    [[maybe_unused]] const uword fmas =
+        forward_fmas + size_backward(net, X, c, leaves.data(), S, dX, std::min(shard, m), resize);
     if (total) size_backward(net, X, c, total, 1, nullptr, 0);
 #pragma omp parallel num_threads(nt_) if(fmas >= kMinParallelFmas)
     {
       const auto [s0, s1] = my_chunks(S);
       const uword c0 = s0 * shard, c1 = std::min(m, s1 * shard);
       T* a = my_pack();
+      if (forward_fmas && c1 > c0) {
+        for (std::size_t l = 0; l < L; ++l) forward_layer(net, l, X, c, c0, c1, a);
+        loss_values(net, *Y, c, c0, c1);
+      }
       if (Y) loss_columns(net, *Y, c, scale, c0, c1);  // dZ[L] of this thread's columns
       for (std::size_t l = L; l-- > 0 && c1 > c0;) {
         const auto& W = net.layers[l].W;

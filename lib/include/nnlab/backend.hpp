@@ -56,9 +56,10 @@ template <class T = double> class Backend {
                                 const arma::Mat<T>* dA_L, Cache<T>& cache, std::size_t shard, T scale,
                                 std::vector<Grads<T>>& leaves, arma::Mat<T>* dX);
 
-  // Convenience: forward + cost + backward; returns J.
-  T value_and_grad(const Network<T>& net, const arma::Mat<T>& X, const arma::Mat<T>& Y,
-                   Cache<T>& cache, Grads<T>& grads, bool want_dX = false);
+  // forward + cost + backward; returns J.  The same numbers as the three calls (the openmp
+  // backend's samples schedule runs them in one parallel region: one fork/join per step).
+  virtual T value_and_grad(const Network<T>& net, const arma::Mat<T>& X, const arma::Mat<T>& Y,
+                           Cache<T>& cache, Grads<T>& grads, bool want_dX = false);
   // Convenience: forward + cost.
   T value(const Network<T>& net, const arma::Mat<T>& X, const arma::Mat<T>& Y, Cache<T>& cache);
 
