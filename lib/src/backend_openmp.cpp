@@ -282,7 +282,7 @@ template <class T> class OpenmpBackend final : public Backend<T> {
   // takes its own columns through all the layers (no sum over samples: the same bits).
   void forward(const Network<T>& net, const arma::Mat<T>& X, Cache<T>& c) override {
     const uword m = X.n_cols;
-    const uword fmas = size_forward(net, m, c);
+    [[maybe_unused]] const uword fmas = size_forward(net, m, c);
     if (by_samples(net, m)) {
 #pragma omp parallel num_threads(nt_) if(fmas >= kMinParallelFmas)
       {
@@ -312,7 +312,8 @@ template <class T> class OpenmpBackend final : public Backend<T> {
   }
 
   T cost(const Network<T>& net, const arma::Mat<T>& Y, Cache<T>& c) override {
-    const uword n = c.A.back().n_rows, m = c.A.back().n_cols;
+    [[maybe_unused]] const uword n = c.A.back().n_rows;
+    const uword m = c.A.back().n_cols;
     c.loss_col.set_size(m);
 #pragma omp parallel for schedule(static) num_threads(nt_) if(n * m >= kMinParallelWork)
     for (uword t = 0; t < m; ++t) loss_values(net, Y, c, t, t + 1);
