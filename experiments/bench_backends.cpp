@@ -121,6 +121,7 @@ std::map<std::string, double> read_torch(const std::string& paths) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  use_fast_blas_kernels();  // may re-execute this program with OPENBLAS_CORETYPE set
   std::string torch_csv, out = "results/bench";
   std::vector<char*> args{argv[0]};
   for (int i = 1; i < argc; ++i) {

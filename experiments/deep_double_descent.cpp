@@ -13,6 +13,7 @@
 //   both sides.  With the full 784 pixels the threshold sits near w = 16 and the first
 //   descent is hidden in the underfitting of tiny widths.
 // Writes results/deep_double_descent/sweep.csv (width, parameters, train/test error, losses).
+#include "nnlab/blas.hpp"
 #include "nnlab/data.hpp"
 #include "nnlab/double_descent.hpp"
 #include "nnlab/error.hpp"
@@ -41,6 +42,7 @@ arma::mat pool(const arma::mat& X, int p) {
 }  // namespace
 
 int main(int argc, char** argv) try {
+  nnlab::use_fast_blas_kernels();  // may re-execute this program with OPENBLAS_CORETYPE set
   std::map<std::string, std::string> kv = {{"n", "1000"},  {"test", "2000"}, {"noise", "0.2"},  {"epochs", "1000"},
                                            {"seeds", "3"},   {"loss", "ce"},   {"opt", "adam"},   {"lr", "0"},
                                            {"batch", "64"},  {"pool", "4"},

@@ -15,6 +15,7 @@ nnlab=${NNLAB:-build/release/nnlab}
 out=${NNLAB_RESULTS:-results}/double_descent
 mkdir -p "$out"
 [[ -x "$nnlab" ]] || { cmake --preset release >/dev/null && cmake --build --preset release -j2 >/dev/null; }
+source scripts/blas-env.sh release
 P=$(awk -v n="$N" 'BEGIN { for (i = 0; i < 40; i++) { v = int(10 * exp(i * log(2 * n) / 39) + 0.5); a[v] = 1 }
                         a[int(0.9 * n)] = 1; a[n] = 1; a[int(1.1 * n)] = 1;
                         s = ""; for (v in a) s = s (s == "" ? "" : "\n") v; print s }' | sort -n | paste -sd, -)

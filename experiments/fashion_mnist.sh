@@ -15,6 +15,7 @@ nnlab=${NNLAB:-build/release/nnlab}
 out=${NNLAB_RESULTS:-results}/fashion_mnist
 mkdir -p "$out"
 [[ -x "$nnlab" ]] || { cmake --preset release >/dev/null && cmake --build --preset release -j2 >/dev/null; }
+source scripts/blas-env.sh release
 "$nnlab" train --dataset fashion-mnist --layers 784,256,128,10 --activations relu,relu,softmax --loss ce \
   --optimizer adam --lr 1e-3 --schedule step --step-size 10 --gamma 0.5 --batch 128 --epochs "$epochs" \
   --precision float --threads "$threads" --seed 1 \

@@ -15,6 +15,7 @@ out=${NNLAB_RESULTS:-$PWD/results}/bench
 mkdir -p "$out"
 cmake --preset "$preset" >/dev/null
 cmake --build --preset "$preset" -j2 --target bench_backends >/dev/null
+source scripts/blas-env.sh "$preset"  # PyTorch and nnlab on the same OpenBLAS kernels
 torch=""
 if /usr/bin/python3 -c "import torch" 2>/dev/null; then
   # PyTorch's best thread setting differs per shape: run it with its defaults and with

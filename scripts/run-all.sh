@@ -7,6 +7,7 @@ jobs=${NNLAB_JOBS:-2}
 scripts/install-deps.sh
 cmake --preset release >/dev/null
 cmake --build --preset release -j "$jobs"
+source scripts/blas-env.sh release
 export NNLAB_RESULTS="$PWD/results"
 failed=()
 for lab in build/release/labs/lab*; do

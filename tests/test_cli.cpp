@@ -4,6 +4,7 @@
 #include "helpers.hpp"
 #include "nnlab/gradcheck.hpp"
 #include "nnlab/io.hpp"
+#include "nnlab/blas.hpp"
 #include "nnlab/data.hpp"
 #include "nnlab/lsq.hpp"
 
@@ -335,4 +336,29 @@ TEST_CASE("nnlab double-descent: the contract's CSV, from --x/--y and from --dat
     REQUIRE(lines(b.err) == 1);
     REQUIRE_FALSE(fs::exists(never));
   }
+}
+
+// OpenBLAS 0.3.21 falls back to its generic Prescott kernels on CPUs it does not know (5x
+// slower dgemm); nnlab then re-executes itself with OPENBLAS_CORETYPE set (nnlab/blas.hpp).
+// On a CPU with AVX2 and FMA, the nnlab command must never run on the generic kernels, and
+// the re-execution must not change what a bad input gets (exit 2, one line, no stdout).
+TEST_CASE("nnlab never runs on OpenBLAS's generic kernels on a CPU with AVX2", "[cli][blas]") {
+  __builtin_cpu_init();
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  const bool forced = std::getenv("OPENBLAS_CORETYPE") != nullptr;
+  const auto r = run("--version");
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  REQUIRE(r.out.find("OpenBLAS") != std::string::npos);
+  // openblas_get_config(): "OpenBLAS 0.3.21 ... <core> MAX_THREADS=64"
+  if (avx2 && !forced) REQUIRE(r.out.find(" Prescott MAX_THREADS") == std::string::npos);
+  // what this process itself loaded, and what the library says of it
+  const std::string core = blas_core();
+  INFO("this process: " << core << ", suggestion '" << blas_core_suggestion() << "'");
+  REQUIRE(!core.empty());
+  if (avx2) REQUIRE((core != "Prescott") == blas_core_suggestion().empty());
+  const auto bad = run("predict --model " + put("v.json", "{") + " --x " + put("v.csv", "1\n"));
+  REQUIRE(bad.code == 2);
+  REQUIRE(lines(bad.err) == 1);
+  REQUIRE(bad.out.empty());
 }

@@ -13,6 +13,7 @@
 
 int main(int argc, char** argv) {
   using namespace nnlab::cli;
+  nnlab::use_fast_blas_kernels();  // may re-execute this program with OPENBLAS_CORETYPE set
   // Under mpirun: every process runs the command (train and double-descent share the work);
   // rank 0 alone prints and writes files.
   if (nnlab::mpi::init(&argc, &argv) > 1 && nnlab::mpi::rank() > 0) {

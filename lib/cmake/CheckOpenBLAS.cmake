@@ -15,6 +15,10 @@ string(REGEX MATCH "BLAS=([^;]*)" _m "${NNLAB_PROBE_OUT}")
 set(NNLAB_BLAS_LIBRARY "${CMAKE_MATCH_1}")
 string(REGEX MATCH "LAPACK=([^;]*)" _m "${NNLAB_PROBE_OUT}")
 set(NNLAB_LAPACK_LIBRARY "${CMAKE_MATCH_1}")
+string(REGEX MATCH "CORE=([^;]*)" _m "${NNLAB_PROBE_OUT}")
+set(NNLAB_OPENBLAS_CORE "${CMAKE_MATCH_1}")
+string(REGEX MATCH "SUGGEST=([^;]*)" _m "${NNLAB_PROBE_OUT}")
+set(NNLAB_OPENBLAS_SUGGEST "${CMAKE_MATCH_1}")
 string(REGEX MATCH "OPENBLAS=(.*)$" _m "${NNLAB_PROBE_OUT}")
 set(NNLAB_OPENBLAS_CONFIG "${CMAKE_MATCH_1}")
 message(STATUS "nnlab: Armadillo ${ARMADILLO_VERSION_STRING} calls BLAS   ${NNLAB_BLAS_LIBRARY}")
@@ -30,4 +34,16 @@ if(NNLAB_OPENBLAS_CONFIG STREQUAL "NO")
   endif()
 else()
   message(STATUS "nnlab: OpenBLAS confirmed: ${NNLAB_OPENBLAS_CONFIG}")
+endif()
+# OpenBLAS 0.3.21 falls back to its generic Prescott kernels on CPUs missing from its table
+# (5x slower dgemm).  nnlab's programs then re-execute themselves with OPENBLAS_CORETYPE set
+# (nnlab/blas.hpp); the scripts export it for NumPy and PyTorch too (scripts/blas-env.sh reads
+# this file: the core type, or empty).
+file(WRITE "${CMAKE_BINARY_DIR}/openblas_coretype" "${NNLAB_OPENBLAS_SUGGEST}")
+if(NNLAB_OPENBLAS_SUGGEST)
+  message(WARNING "nnlab: OpenBLAS chose its generic ${NNLAB_OPENBLAS_CORE} kernels on this CPU (missing from "
+                  "its table): dgemm about 5x slower.  OPENBLAS_CORETYPE=${NNLAB_OPENBLAS_SUGGEST} cures it; nnlab's "
+                  "programs set it themselves, scripts/blas-env.sh exports it for the scripts.")
+else()
+  message(STATUS "nnlab: OpenBLAS kernels: ${NNLAB_OPENBLAS_CORE}")
 endif()

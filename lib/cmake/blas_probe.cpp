@@ -1,7 +1,9 @@
 // Configure-time probe: which libraries provide dgemm_ and dgesdd_ once Armadillo is
-// loaded, and is it OpenBLAS?  Prints "BLAS=<path>;LAPACK=<path>;OPENBLAS=<config or NO>".
+// loaded, and is it OpenBLAS?  Prints
+// "BLAS=<path>;LAPACK=<path>;CORE=<kernels>;SUGGEST=<OPENBLAS_CORETYPE or empty>;OPENBLAS=<config or NO>".
 #include <armadillo>
 #include <cstdio>
+#include <cstring>
 #include <dlfcn.h>
 
 static const char* provider(const char* sym) {
@@ -19,6 +21,17 @@ int main() {
   arma::vec s = arma::svd(B);
   using cfg = char* (*)();
   auto f = reinterpret_cast<cfg>(dlsym(RTLD_DEFAULT, "openblas_get_config"));
-  std::printf("BLAS=%s;LAPACK=%s;OPENBLAS=%s", provider("dgemm_"), provider("dgesdd_"), f ? f() : "NO");
+  // OpenBLAS's kernels, and the OPENBLAS_CORETYPE this CPU wants when they are the generic
+  // fallback for CPUs its table does not know (the rule of nnlab::blas_core_suggestion()).
+  auto core = reinterpret_cast<cfg>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
+  const char* name = core ? core() : "";
+  const char* want = "";
+  __builtin_cpu_init();
+  if (std::strcmp(name, "Prescott") == 0) {
+    if (__builtin_cpu_supports("avx512f")) want = "SkylakeX";
+    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) want = "Haswell";
+  }
+  std::printf("BLAS=%s;LAPACK=%s;CORE=%s;SUGGEST=%s;OPENBLAS=%s", provider("dgemm_"), provider("dgesdd_"), name, want,
+              f ? f() : "NO");
   return s.n_elem == 64 ? 0 : 1;
 }

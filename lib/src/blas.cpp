@@ -2,7 +2,13 @@
 #include "nnlab/blas.hpp"
 
 #include <armadillo>
+#include <cstdio>
+#include <cstdlib>
 #include <dlfcn.h>
+#include <fstream>
+#include <iterator>
+#include <unistd.h>
+#include <vector>
 #ifdef NNLAB_HAVE_OPENMP
 #include <omp.h>
 #endif
@@ -46,9 +52,58 @@ BlasInfo blas_info() {
 }
 
 std::string describe(const BlasInfo& b) {
+  std::string fixed;
+  if (const char* was = std::getenv("NNLAB_BLAS_CORE_WAS"))
+    fixed = "; OPENBLAS_CORETYPE set by nnlab: OpenBLAS had chosen its " + std::string(was) + " kernels";
+  else if (const std::string want = blas_core_suggestion(); !want.empty())
+    fixed = "; generic kernels on this CPU, 5x slower: set OPENBLAS_CORETYPE=" + want;
   return "BLAS " + b.blas_library + ", LAPACK " + b.lapack_library +
-         (b.openblas ? " (" + b.openblas_config + ", " + std::to_string(b.threads) + " threads)"
+         (b.openblas ? " (" + b.openblas_config + ", " + std::to_string(b.threads) + " threads" + fixed + ")"
                      : " (not OpenBLAS)");
+}
+
+std::string blas_core() {
+  touch_armadillo();
+  using core_fn = char* (*)();
+  const auto f = reinterpret_cast<core_fn>(::dlsym(RTLD_DEFAULT, "openblas_get_corename"));
+  return f ? std::string(f()) : std::string();
+}
+
+std::string blas_core_suggestion() {
+  // "Prescott" is the fallback of OpenBLAS's DYNAMIC_ARCH for a CPU not in its table.
+  if (blas_core() != "Prescott") return "";
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) return "SkylakeX";
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "Haswell";
+#endif
+  return "";
+}
+
+void use_fast_blas_kernels() {
+  if (std::getenv("OPENBLAS_CORETYPE") || std::getenv("NNLAB_BLAS_CORE_WAS")) return;  // set, or done
+  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK"})
+    if (std::getenv(v)) return;
+  const std::string want = blas_core_suggestion();
+  if (want.empty()) return;
+  // The arguments as the kernel has them (NUL-separated), for any caller, argv or not.
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  const std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<char*> args;
+  for (std::size_t i = 0; i < cmdline.size();) {
+    args.push_back(const_cast<char*>(cmdline.c_str() + i));
+    const std::size_t end = cmdline.find('\0', i);
+    if (end == std::string::npos) break;
+    i = end + 1;
+  }
+  if (args.empty()) return;
+  args.push_back(nullptr);
+  ::setenv("NNLAB_BLAS_CORE_WAS", blas_core().c_str(), 1);
+  ::setenv("OPENBLAS_CORETYPE", want.c_str(), 1);
+  std::fflush(nullptr);
+  ::execv("/proc/self/exe", args.data());
+  ::unsetenv("OPENBLAS_CORETYPE");  // the exec failed: go on with the kernels there are
+  ::unsetenv("NNLAB_BLAS_CORE_WAS");
 }
 
 int set_blas_threads(int n) {

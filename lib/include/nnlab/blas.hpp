@@ -18,6 +18,27 @@ struct BlasInfo {
 };
 BlasInfo blas_info();
 std::string describe(const BlasInfo& b);  // one line for logs
+
+// OpenBLAS's kernels.  A DYNAMIC_ARCH OpenBLAS (Debian's) picks them from its table of CPU
+// models when it loads.  0.3.21 (Debian 12) does not know some later CPUs (seen: Intel
+// family 6 model 207, with AVX-512) and falls back to its generic "Prescott" (SSE3) kernels:
+// dgemm 10.7 instead of 54 GFLOP/s on one core.  It reads OPENBLAS_CORETYPE only when it loads,
+// so the cure must be in the environment before the process starts.
+//   blas_core()              the kernels in use: "SkylakeX", "Haswell", "Prescott", ...
+//                            ("" when the BLAS is not OpenBLAS)
+//   blas_core_suggestion()   "" when the kernels suit this CPU; otherwise the OPENBLAS_CORETYPE
+//                            that does: SkylakeX with AVX-512F, Haswell with AVX2 and FMA
+//   use_fast_blas_kernels()  when there is a suggestion and OPENBLAS_CORETYPE is unset (and not
+//                            under an MPI launcher, which knows its processes by pid): sets
+//                            OPENBLAS_CORETYPE and re-executes the program (/proc/self/exe,
+//                            the same arguments, nothing printed).  Returns when there is
+//                            nothing to do or the exec failed.  The nnlab CLI, the labs and
+//                            the benchmarks call it first thing; scripts/blas-env.sh exports
+//                            the same for NumPy and PyTorch in the comparisons.
+std::string blas_core();
+std::string blas_core_suggestion();
+void use_fast_blas_kernels();
+
 // Sets OpenBLAS's thread count (no effect on another BLAS).  Returns the previous count.
 int set_blas_threads(int n);
 // Sets the OpenMP thread count that Armadillo's own elementwise loops use (it parallelises
