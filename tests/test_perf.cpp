@@ -150,7 +150,12 @@ TEMPLATE_TEST_CASE("a steady-state step allocates nothing (matrix, openmp)", "[p
   // The counter sees allocations (Armadillo's posix_memalign for a large matrix, malloc for a vector).
   CHECK(allocations_during([] { arma::Mat<T> M(100, 100); M.fill(T(1)); }) >= 1);
   CHECK(allocations_during([] { std::vector<double> v(1000, 1.0); (void)v; }) >= 1);
-  for (const Shape& s : named_shapes()) {
+  // the named shapes (openmp: tiles schedule) and a narrow one (openmp: samples schedule, the
+  // single-region value_and_grad)
+  auto shapes = named_shapes();
+  shapes.push_back(width_sweep().front());
+  REQUIRE(shapes.back().sizes[1] == 16);
+  for (const Shape& s : shapes) {
     if (s.sizes[1] > 512) continue;  // the wide shape adds nothing but time
     for (BackendKind k : {BackendKind::matrix, BackendKind::openmp}) {
       Bench<T> b(s, k, 2);
