@@ -13,7 +13,7 @@ out=${NNLAB_RESULTS:-$PWD/results}/mpi_scaling
 mkdir -p "$out"
 cmake --preset release >/dev/null && cmake --build --preset release -j2 --target nnlab_cli >/dev/null
 nnlab=build/release/nnlab
-source scripts/blas-env.sh release  # under mpirun nnlab does not re-execute itself
+source scripts/blas-env.sh release
 run=(mpirun --oversubscribe)
 [[ $(id -u) == 0 ]] && run+=(--allow-run-as-root)
 export OMPI_MCA_btl_vader_single_copy_mechanism=none

@@ -82,8 +82,9 @@ std::string blas_core_suggestion() {
 
 void use_fast_blas_kernels() {
   if (std::getenv("OPENBLAS_CORETYPE") || std::getenv("NNLAB_BLAS_CORE_WAS")) return;  // set, or done
-  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK"})
-    if (std::getenv(v)) return;
+  // Under mpirun too (before MPI_Init: the process keeps its pid and environment, as when a
+  // launcher starts a script that execs the program): every rank must run the kernels the
+  // single-process run uses, or their BLAS sums differ in the last bits.
   const std::string want = blas_core_suggestion();
   if (want.empty()) return;
   // The arguments as the kernel has them (NUL-separated), for any caller, argv or not.

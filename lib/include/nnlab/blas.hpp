@@ -28,13 +28,13 @@ std::string describe(const BlasInfo& b);  // one line for logs
 //                            ("" when the BLAS is not OpenBLAS)
 //   blas_core_suggestion()   "" when the kernels suit this CPU; otherwise the OPENBLAS_CORETYPE
 //                            that does: SkylakeX with AVX-512F, Haswell with AVX2 and FMA
-//   use_fast_blas_kernels()  when there is a suggestion and OPENBLAS_CORETYPE is unset (and not
-//                            under an MPI launcher, which knows its processes by pid): sets
+//   use_fast_blas_kernels()  when there is a suggestion and OPENBLAS_CORETYPE is unset: sets
 //                            OPENBLAS_CORETYPE and re-executes the program (/proc/self/exe,
 //                            the same arguments, nothing printed).  Returns when there is
-//                            nothing to do or the exec failed.  The nnlab CLI, the labs and
-//                            the benchmarks call it first thing; scripts/blas-env.sh exports
-//                            the same for NumPy and PyTorch in the comparisons.
+//                            nothing to do or the exec failed.  Call it first thing in main,
+//                            before MPI_Init (every MPI rank must use the same kernels as the
+//                            single-process run); the nnlab CLI, the labs and the benchmarks
+//                            do.  scripts/blas-env.sh exports the same for NumPy and PyTorch.
 std::string blas_core();
 std::string blas_core_suggestion();
 void use_fast_blas_kernels();
