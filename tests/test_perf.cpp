@@ -8,6 +8,9 @@
 
 #include <atomic>
 #include <cstring>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 using namespace nnlab;
 using namespace nnlab::perf;
@@ -167,3 +170,35 @@ TEMPLATE_TEST_CASE("a steady-state step allocates nothing (matrix, openmp)", "[p
   }
 }
 
+
+TEST_CASE("quantiles: linear interpolation between order statistics (NumPy's default)", "[perf]") {
+  const std::vector<double> v{3, 1, 2, 4};
+  CHECK(quantile(v, 0.0) == 1);
+  CHECK(quantile(v, 1.0) == 4);
+  CHECK(quantile(v, 0.5) == 2.5);
+  CHECK(quantile(v, 0.25) == 1.75);  // h = 0.75 between 1 and 2
+  CHECK(quantile({7}, 0.3) == 7);
+  CHECK_THROWS_AS(quantile({}, 0.5), std::invalid_argument);
+}
+
+TEST_CASE("paired_ratio alternates equal blocks of the two calls, the order swapped every round", "[perf]") {
+  std::string calls;
+  const auto a = [&] { calls.push_back('a'); };
+  const auto b = [&] { calls.push_back('b'); };
+  // seconds = 0: exactly min_rounds rounds after the calibration.
+  const PairedRatio r = paired_ratio(a, b, 0.0, 1e-4, 5);
+  REQUIRE(r.rounds == 5);
+  REQUIRE(r.a_calls >= 1);
+  REQUIRE(r.b_calls >= 1);
+  const std::string A(std::size_t(r.a_calls), 'a'), B(std::size_t(r.b_calls), 'b');
+  const std::string rounds = A + B + B + A + A + B + B + A + A + B;
+  REQUIRE(calls.size() > rounds.size());
+  CHECK(calls.substr(calls.size() - rounds.size()) == rounds);
+  // The calibration before them: a's warm-up call and timing calls, then b's.
+  const std::string head = calls.substr(0, calls.size() - rounds.size());
+  REQUIRE(head.find('b') != std::string::npos);
+  CHECK(head.find_last_of('a') < head.find_first_of('b'));
+  CHECK(r.median > 0);
+  CHECK(r.q1 <= r.median);
+  CHECK(r.median <= r.q3);
+}

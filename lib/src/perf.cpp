@@ -10,6 +10,7 @@
 #include <cmath>
 #include <numeric>
 #include <random>
+#include <stdexcept>
 
 namespace nnlab::perf {
 
@@ -219,6 +220,62 @@ double seconds_per_call(const std::function<void()>& f, double min_seconds) {
     best = std::min(best, std::chrono::duration<double>(clock::now() - t0).count() / double(n));
   }
   return best;
+}
+
+double quantile(std::vector<double> v, double q) {
+  if (v.empty()) throw std::invalid_argument("perf::quantile: no values");
+  std::sort(v.begin(), v.end());
+  const double h = q * double(v.size() - 1);
+  const std::size_t i = std::size_t(std::floor(h));
+  if (i + 1 >= v.size()) return v.back();
+  return v[i] + (h - double(i)) * (v[i + 1] - v[i]);
+}
+
+PairedRatio paired_ratio(const std::function<void()>& a, const std::function<void()>& b, double seconds,
+                         double block_seconds, int min_rounds) {
+  using clock = std::chrono::steady_clock;
+  const auto time = [](const std::function<void()>& f, long n) {
+    const auto t0 = clock::now();
+    for (long i = 0; i < n; ++i) f();
+    return std::chrono::duration<double>(clock::now() - t0).count();
+  };
+  // Calibration: calls per block from the first call after the warm-up (doubling while
+  // a block is shorter than a tenth of block_seconds, so that a fast f is not counted off
+  // one clock tick).
+  const auto calls = [&](const std::function<void()>& f) {
+    f();
+    long n = 1;
+    double s = time(f, n);
+    while (s < 0.1 * block_seconds && n < (1L << 30)) s = time(f, n *= 2);
+    return std::max(1L, long(double(n) * block_seconds / std::max(s, 1e-9)));
+  };
+  PairedRatio r;
+  r.a_calls = calls(a);
+  r.b_calls = calls(b);
+  std::vector<double> ratio, sa, sb;
+  double spent = 0;
+  for (int k = 0; k < min_rounds || spent < seconds; ++k) {
+    double ta, tb;
+    if (k % 2 == 0) {
+      ta = time(a, r.a_calls);
+      tb = time(b, r.b_calls);
+    } else {
+      tb = time(b, r.b_calls);
+      ta = time(a, r.a_calls);
+    }
+    spent += ta + tb;
+    sa.push_back(ta / double(r.a_calls));
+    sb.push_back(tb / double(r.b_calls));
+    ratio.push_back(sa.back() / sb.back());
+    if (k + 1 >= min_rounds && spent + (ta + tb) > seconds) break;  // the next round would overrun
+  }
+  r.rounds = int(ratio.size());
+  r.median = quantile(ratio, 0.5);
+  r.q1 = quantile(ratio, 0.25);
+  r.q3 = quantile(ratio, 0.75);
+  r.a_seconds = quantile(sa, 0.5);
+  r.b_seconds = quantile(sb, 0.5);
+  return r;
 }
 
 template class Bench<float>;

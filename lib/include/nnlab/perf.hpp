@@ -99,4 +99,25 @@ std::string table_csv(const std::vector<Measurement>& all, const std::map<std::s
 // batch takes min_seconds; returns the best per-call time of three such batches.
 double seconds_per_call(const std::function<void()>& f, double min_seconds = 0.05);
 
+// How many times faster b runs than a, measured in alternation so that a noisy host cannot
+// decide it: after one warm-up call of each, rounds of one block of calls of a and one block
+// of b (the block sizes fixed after calibration, each block about block_seconds, at least one
+// call), the order of the two blocks swapped every round (a b, b a, a b, ...); each round gives
+// ratio = (a's seconds per call) / (b's).  A slow spell of a shared machine, or a second core
+// taken away for a second, lasts longer than a round: it hits both blocks of the round, or
+// spoils a minority of the rounds, which the median ignores (the best times of two separate
+// measurements are each taken in whatever moment was luckiest for it).  At least min_rounds
+// rounds, more while the total stays under `seconds`.
+struct PairedRatio {
+  double median = 0, q1 = 0, q3 = 0;  // of the per-round ratios (quartiles: linear interpolation)
+  double a_seconds = 0, b_seconds = 0;  // median seconds per call of a and of b
+  int rounds = 0;
+  long a_calls = 0, b_calls = 0;  // calls per block
+};
+PairedRatio paired_ratio(const std::function<void()>& a, const std::function<void()>& b, double seconds = 1.0,
+                         double block_seconds = 0.01, int min_rounds = 7);
+// The q-quantile (0 <= q <= 1) of v, linear interpolation between order statistics (NumPy's
+// default); v is taken by value and sorted.  Throws std::invalid_argument on an empty v.
+double quantile(std::vector<double> v, double q);
+
 }  // namespace nnlab::perf
