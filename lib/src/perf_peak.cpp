@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #if defined(__AVX512F__) || defined(__FMA__)
 #include <immintrin.h>
 #endif
@@ -41,29 +42,26 @@ template <> struct Vec<float> {
   static float sum(type x) { return _mm512_reduce_add_ps(x); }
 };
 #elif defined(__FMA__)
+template <class T, class V> T sum_lanes(V x) {  // the lanes of a vector register, added in order
+  T v[sizeof(V) / sizeof(T)];
+  std::memcpy(v, &x, sizeof v);
+  T s = 0;
+  for (T e : v) s += e;
+  return s;
+}
 template <> struct Vec<double> {
   using type = __m256d;
   static constexpr int lanes = 4;
   static type set(double x) { return _mm256_set1_pd(x); }
   static type fma(type x, type a, type b) { return _mm256_fmadd_pd(x, a, b); }
-  static double sum(type x) {
-    alignas(32) double v[4];
-    _mm256_store_pd(v, x);
-    return v[0] + v[1] + v[2] + v[3];
-  }
+  static double sum(type x) { return sum_lanes<double>(x); }
 };
 template <> struct Vec<float> {
   using type = __m256;
   static constexpr int lanes = 8;
   static type set(float x) { return _mm256_set1_ps(x); }
   static type fma(type x, type a, type b) { return _mm256_fmadd_ps(x, a, b); }
-  static float sum(type x) {
-    alignas(32) float v[8];
-    _mm256_store_ps(v, x);
-    float s = 0;
-    for (float e : v) s += e;
-    return s;
-  }
+  static float sum(type x) { return sum_lanes<float>(x); }
 };
 #else
 template <class T> struct Vec {
