@@ -25,13 +25,11 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
-#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
-#include <stdexcept>
 #include <sstream>
 
 using namespace nnlab;
@@ -193,14 +191,15 @@ int main(int argc, char** argv) {
                 peak_start.at("double/t1"), peak_start.at("double/t2"), peak_end.at("double/t1"),
                 peak_end.at("double/t2"));
   tg << hdr;
-  for (const std::map<std::string, double>* pk : std::array{&peak_start, static_cast<const std::map<std::string, double>*>(&peak_end)}) {
-    const double r = pk->at("double/t2") / pk->at("double/t1");
-    if (r >= 1.8) continue;
+  const auto second_core = [&](const char* when, const std::map<std::string, double>& pk) {
+    const double r = pk.at("double/t2") / pk.at("double/t1");
+    if (r >= 1.8) return;
     std::snprintf(hdr, sizeof hdr, "# NOTE: at the %s of the run 2 threads made only %.2fx the FMA rate of 1: the second "
-                  "core was not fully available, 2-thread ratios are low by an unknown amount\n",
-                  pk == &peak_start ? "start" : "end", r);
+                  "core was not fully available, 2-thread ratios are low by an unknown amount\n", when, r);
     tg << hdr;
-  }
+  };
+  second_core("start", peak_start);
+  second_core("end", peak_end);
   // The yardstick's own check: no code can beat the FMA peak, so a gemm case above it means the
   // peak loop did not reach this machine's (it happened: see lib/src/perf_peak.cpp).
   double over = 0;
@@ -241,17 +240,11 @@ int main(int argc, char** argv) {
     std::snprintf(note, sizeof note, "[%.3f-%.3f, %d rounds] (best-of: %.3f)", p.q1, p.q3, p.rounds, best_of);
     target(what, p.median, need, unit, note);
   };
-  const auto shape_of = [](const std::string& lab) {
-    for (const auto& v : {named_shapes(), width_sweep(), batch_sweep()})
-      for (const Shape& s : v)
-        if (label(s) == lab) return s;
-    throw std::logic_error("bench_backends: no shape " + lab);
-  };
   const std::string wide = "1024-1024-1024-10/b512";
   const double m2 = sec("double/step/matrix/t2/" + wide), g2 = sec("double/step/gemm/t2/" + wide);
   if (m2 > 0) {
-    GemmBench<double> g(shape_of(wide), 2);
-    Bench<double> mb(shape_of(wide), BackendKind::matrix, 2);
+    GemmBench<double> g(shape_from_label(wide), 2);
+    Bench<double> mb(shape_from_label(wide), BackendKind::matrix, 2);
     paired("matrix double 2 threads " + wide + " step: fraction of gemm", [&] { g.step(); }, [&] { mb.step(); },
            g2 / m2, 0.9, "");
   }
@@ -273,7 +266,7 @@ int main(int argc, char** argv) {
     if (batch < 64) continue;
     const std::string one = "double/step/openmp/t1/" + c.shape;
     if (sec(n) <= 0 || sec(one) <= 0) continue;
-    Bench<double> b1(shape_of(c.shape), BackendKind::openmp, 1), b2(shape_of(c.shape), BackendKind::openmp, 2);
+    Bench<double> b1(shape_from_label(c.shape), BackendKind::openmp, 1), b2(shape_from_label(c.shape), BackendKind::openmp, 2);
     paired("openmp double step 2 threads vs 1, " + c.shape, [&] { b1.step(); }, [&] { b2.step(); },
            sec(one) / sec(n), 1.85, "x");
   }
@@ -282,8 +275,8 @@ int main(int argc, char** argv) {
   for (int t : {1, 2}) {
     const std::string ts = "/step/matrix/t" + std::to_string(t) + "/" + wide;
     if (sec("float" + ts) <= 0 || sec("double" + ts) <= 0) continue;
-    Bench<double> d(shape_of(wide), BackendKind::matrix, t);
-    Bench<float> f(shape_of(wide), BackendKind::matrix, t);
+    Bench<double> d(shape_from_label(wide), BackendKind::matrix, t);
+    Bench<float> f(shape_from_label(wide), BackendKind::matrix, t);
     paired("matrix float vs double, " + std::to_string(t) + " thread(s), " + wide + " step", [&] { d.step(); },
            [&] { f.step(); }, sec("double" + ts) / sec("float" + ts), 1.8, "x");
   }

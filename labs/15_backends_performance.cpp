@@ -159,11 +159,7 @@ int main(int argc, char** argv) {
   for (const auto& m : all) {
     if (m.backend != "gemm" || m.threads != 2) continue;
     auto& g = gf[m.shape];
-    const Shape sh = [&] {
-      for (const auto& v : {named_shapes(), width_sweep(), batch_sweep()})
-        for (const Shape& x : v) if (label(x) == m.shape) return x;
-      return Shape{};
-    }();
+    const Shape sh = shape_from_label(m.shape);
     Bench<double> b1(sh, BackendKind::openmp, 1), b2(sh, BackendKind::openmp, 2);
     const PairedRatio p = paired_ratio([&] { b1.step(); }, [&] { b2.step(); }, quick ? 0.0 : 0.3, quick ? 0.001 : 0.01,
                                        quick ? 3 : 7);

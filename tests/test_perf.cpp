@@ -112,6 +112,10 @@ TEST_CASE("flop counts by hand", "[perf]") {
   CHECK(width_sweep().back().sizes[1] == 4096);
   CHECK(batch_sweep().front().batch == 1);
   CHECK(batch_sweep().back().batch == 4096);
+  CHECK(shape_from_label("1024-1024-1024-10/b512").sizes == wide.sizes);
+  CHECK(shape_from_label("1024-1024-1024-10/b512").batch == 512);
+  CHECK(shape_from_label("16-16-16-10/b256").sizes[1] == 16);  // from the width sweep
+  CHECK_THROWS_AS(shape_from_label("1024-1024-1024-10/b513"), std::invalid_argument);
 }
 
 TEMPLATE_TEST_CASE("the benchmark step: every backend gives the reference's cost sequence", "[perf]", float,

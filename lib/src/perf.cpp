@@ -222,6 +222,13 @@ double seconds_per_call(const std::function<void()>& f, double min_seconds) {
   return best;
 }
 
+Shape shape_from_label(const std::string& lab) {
+  for (const auto& v : {named_shapes(), width_sweep(), batch_sweep()})
+    for (const Shape& s : v)
+      if (label(s) == lab) return s;
+  throw std::invalid_argument("perf::shape_from_label: no shape " + lab);
+}
+
 double quantile(std::vector<double> v, double q) {
   if (v.empty()) throw std::invalid_argument("perf::quantile: no values");
   std::sort(v.begin(), v.end());

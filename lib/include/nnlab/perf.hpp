@@ -35,6 +35,8 @@ std::string label(const Shape& s);           // e.g. "784-256-128-10/b128"
 std::vector<Shape> named_shapes();           // the four shapes of issue 8
 std::vector<Shape> width_sweep();            // w-w-w-10, batch 256, w = 16, 32, ..., 4096
 std::vector<Shape> batch_sweep();            // 784-256-128-10, batch 1, 4, ..., 4096
+// The shape of the three lists above whose label is `lab`; std::invalid_argument if none.
+Shape shape_from_label(const std::string& lab);
 
 enum class Op { forward, backward, step };
 const char* name(Op op);
