@@ -6,7 +6,7 @@
 # the other cases (--benchmark_enable_random_interleaving), so both sides' best times are
 # taken over windows spread across the whole run, not over seconds of one.
 #   scripts/bench.sh [preset=release] [google-benchmark flags, e.g. --benchmark_filter=double/step]
-# Results: results/bench/{backends.csv,peak.csv,targets.txt,torch_*.csv}; figures with
+# Results: results/bench/{backends.csv,peak.csv,scaling.csv,targets.txt,torch_*.csv}; figures with
 # scripts/plots.sh.  Takes about 15 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."

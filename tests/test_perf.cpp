@@ -3,6 +3,8 @@
 // step allocates nothing (malloc and posix_memalign are counted by interposition below).
 #include "nnlab/perf.hpp"
 
+#include "nnlab/blas.hpp"
+
 #include <catch2/catch.hpp>
 #include <dlfcn.h>
 
@@ -205,4 +207,28 @@ TEST_CASE("paired_ratio alternates equal blocks of the two calls, the order swap
   CHECK(r.median > 0);
   CHECK(r.q1 <= r.median);
   CHECK(r.median <= r.q3);
+}
+
+TEST_CASE("thread_scaling: paired rounds of the step on 1 and 2 threads, the thread settings left for 2", "[perf]") {
+  const Shape s{"small", {8, 16, 4}, 32};
+  for (BackendKind k : {BackendKind::matrix, BackendKind::openmp}) {
+    const PairedRatio r = thread_scaling<double>(s, k, 0.0, 1e-4, 4);  // seconds = 0: exactly 4 rounds
+    CHECK(r.rounds == 4);
+    CHECK(r.a_seconds > 0);
+    CHECK(r.b_seconds > 0);
+    CHECK(r.median > 0);
+    CHECK(r.q1 <= r.median);
+    CHECK(r.median <= r.q3);
+    // use_threads(k, 2): OpenBLAS gets the 2 threads for matrix, 1 for openmp (which has its own).
+    const BlasInfo b = blas_info();
+    if (b.openblas) CHECK(b.threads == (k == BackendKind::matrix ? 2 : 1));
+  }
+}
+
+TEST_CASE("scaling.csv: a header and one row per backend and shape", "[perf]") {
+  PairedRatio r;
+  r.median = 1.5, r.q1 = 1.25, r.q3 = 1.75, r.rounds = 9;
+  const std::string csv = scaling_csv({{"double", "openmp", "16-16-16-10/b256", "width", r}});
+  CHECK(csv == "precision,backend,shape,sweep,median,q1,q3,rounds\n"
+               "double,openmp,16-16-16-10/b256,width,1.5,1.25,1.75,9\n");
 }

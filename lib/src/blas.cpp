@@ -108,11 +108,11 @@ void use_fast_blas_kernels() {
 }
 
 int set_blas_threads(int n) {
-  touch_armadillo();
+  // Looked up once: perf::thread_scaling calls this before every step it times.
   using set_fn = void (*)(int);
   using get_fn = int (*)();
-  auto get = reinterpret_cast<get_fn>(::dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
-  auto set = reinterpret_cast<set_fn>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  static const auto get = (touch_armadillo(), reinterpret_cast<get_fn>(::dlsym(RTLD_DEFAULT, "openblas_get_num_threads")));
+  static const auto set = reinterpret_cast<set_fn>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
   const int old = get ? get() : 1;
   if (set && n >= 1) set(n);
   return old;

@@ -285,6 +285,32 @@ PairedRatio paired_ratio(const std::function<void()>& a, const std::function<voi
   return r;
 }
 
+template <class T>
+PairedRatio thread_scaling(const Shape& s, BackendKind kind, double seconds, double block_seconds, int min_rounds) {
+  Bench<T> b1(s, kind, 1), b2(s, kind, 2);
+  PairedRatio r;
+  if (kind == BackendKind::matrix)
+    r = paired_ratio([&] { set_blas_threads(1); b1.step(); }, [&] { set_blas_threads(2); b2.step(); }, seconds,
+                     block_seconds, min_rounds);
+  else
+    r = paired_ratio([&] { b1.step(); }, [&] { b2.step(); }, seconds, block_seconds, min_rounds);
+  use_threads(kind, 2);
+  return r;
+}
+
+std::string scaling_csv(const std::vector<Scaling>& rows) {
+  std::string out = "precision,backend,shape,sweep,median,q1,q3,rounds\n";
+  for (const auto& x : rows) {
+    char line[256];
+    std::snprintf(line, sizeof line, "%s,%s,%s,%s,%.4g,%.4g,%.4g,%d\n", x.precision.c_str(), x.backend.c_str(),
+                  x.shape.c_str(), x.sweep.c_str(), x.r.median, x.r.q1, x.r.q3, x.r.rounds);
+    out += line;
+  }
+  return out;
+}
+
+template PairedRatio thread_scaling<float>(const Shape&, BackendKind, double, double, int);
+template PairedRatio thread_scaling<double>(const Shape&, BackendKind, double, double, int);
 template class Bench<float>;
 template class Bench<double>;
 template class GemmBench<float>;

@@ -3,7 +3,8 @@
 # Roofline-style figure of the backends (results/<dir>/backends.csv and peak.csv, written by
 # lab 15 or by experiments/bench_backends): GFLOP/s of a double training step against width
 # and against batch, every backend at 1 thread (dashed) and 2 threads (solid), the dgemm of
-# the same products and the measured FMA peak; then the 2-thread speed-up of openmp and matrix.
+# the same products and the measured FMA peak; then the 2-thread speed-up of openmp and matrix
+# (scaling.csv: median of paired rounds, bars from the first to the third quartile).
 set terminal pngcairo size 1500,480 font "sans,10"
 set output out
 set datafile separator whitespace
@@ -12,7 +13,10 @@ pf = dir."/peak.csv"
 # x of a row: the width (first size) for the width sweep, the batch for the batch sweep
 wsel(be, t) = sprintf("< awk -F, '$1==\"double\" && $2==\"step\" && $3==\"%s\" && $4==%d && $6==\"width\" {split($5,a,\"-\"); print a[1], $9}' %s | sort -n", be, t, f)
 bsel(be, t) = sprintf("< awk -F, '$1==\"double\" && $2==\"step\" && $3==\"%s\" && $4==%d && ($6==\"batch\" || $5==\"784-256-128-10/b128\" || $5==\"784-256-128-10/b1024\") {split($5,a,\"/b\"); print a[2], $9}' %s | sort -n -u", be, t, f)
-scal(be, sweep) = sprintf("< awk -F, '$1==\"double\" && $2==\"step\" && $3==\"%s\" && $6==\"%s\" {k=$5; if ($4==1) a[k]=$8; else b[k]=$8} END {for (k in a) if (k in b) {split(k,w,\"-\"); split(k,m,\"/b\"); print (\"%s\"==\"width\" ? w[1] : m[2]), a[k]/b[k]}}' %s | sort -n", be, sweep, sweep, f)
+# thread scaling from scaling.csv (paired rounds): x, median, q1, q3; the batch panel takes the
+# named 784-256-128-10 shapes too
+sf = dir."/scaling.csv"
+scal(be, sweep) = sprintf("< awk -F, '$1==\"double\" && $2==\"%s\" && ($4==\"%s\" || (\"%s\"==\"batch\" && $3 ~ /^784-256-128-10\\//)) {split($3,w,\"-\"); split($3,m,\"/b\"); print (\"%s\"==\"width\" ? w[1] : m[2]), $5, $6, $7}' %s | sort -n -u", be, sweep, sweep, sweep, sf)
 peak(t) = real(system(sprintf("awk -F, '$1==\"double\" && $2==%d {print $3}' %s", t, pf)))
 p1 = peak(1); p2 = peak(2)
 set multiplot layout 1,3 title "nnlab backends: one double training step (forward + backward with dX + SGD), this machine"
@@ -35,11 +39,12 @@ plot for [i=1:5] bsel(word(bes,i), 1) using 1:2 with linespoints dt 2 pt 7 ps 0.
      p2 with lines lc rgb "#d62728" lw 2 title "FMA peak 2 threads"
 unset logscale y
 set yrange [0:2.3]
-set ylabel "time on 1 thread / time on 2"
+set ylabel "time on 1 thread / time on 2 (median, quartiles)"
 set xlabel "width w (solid) or batch m (dashed)"
-plot scal("openmp", "width") using 1:2 with linespoints lw 2 pt 7 lc rgb "#2ca02c" title "openmp, width", \
-     scal("matrix", "width") using 1:2 with linespoints lw 2 pt 7 lc rgb "#1f77b4" title "matrix, width", \
-     scal("openmp", "batch") using 1:2 with linespoints dt 2 pt 6 lc rgb "#2ca02c" title "openmp, batch", \
-     scal("matrix", "batch") using 1:2 with linespoints dt 2 pt 6 lc rgb "#1f77b4" title "matrix, batch", \
-     2 with lines lc rgb "#d62728" dt 3 title "2x"
+plot scal("openmp", "width") using 1:2:3:4 with yerrorlines lw 2 pt 7 lc rgb "#2ca02c" title "openmp, width", \
+     scal("matrix", "width") using 1:2:3:4 with yerrorlines lw 2 pt 7 lc rgb "#1f77b4" title "matrix, width", \
+     scal("openmp", "batch") using 1:2:3:4 with yerrorlines dt 2 pt 6 lc rgb "#2ca02c" title "openmp, batch", \
+     scal("matrix", "batch") using 1:2:3:4 with yerrorlines dt 2 pt 6 lc rgb "#1f77b4" title "matrix, batch", \
+     2 with lines lc rgb "#d62728" dt 3 title "2x", \
+     1.85 with lines lc rgb "#d62728" dt 2 title "1.85x (issue 8, openmp, batch >= 64)"
 unset multiplot

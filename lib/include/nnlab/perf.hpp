@@ -122,4 +122,21 @@ PairedRatio paired_ratio(const std::function<void()>& a, const std::function<voi
 // default); v is taken by value and sorted.  Throws std::invalid_argument on an empty v.
 double quantile(std::vector<double> v, double q);
 
+// How many times faster one backend's training step runs on 2 threads than on 1, by paired
+// rounds (paired_ratio: a = the step on 1 thread, b = on 2).  openmp: two backends of 1 and 2
+// OpenMP threads side by side.  matrix: its threads are OpenBLAS's, one global setting, so
+// the count is set before every call (openblas_set_num_threads stores a number; the pool's
+// second thread stays alive, as between two steps of a 2-thread run).  Leaves the BLAS and
+// OpenMP thread counts as use_threads(kind, 2) sets them.
+template <class T>
+PairedRatio thread_scaling(const Shape& s, BackendKind kind, double seconds = 1.0, double block_seconds = 0.01,
+                           int min_rounds = 7);
+// scaling.csv (benchmark and lab 15): one row per backend and shape,
+// precision,backend,shape,sweep,median,q1,q3,rounds: the step's time on 1 thread / time on 2.
+struct Scaling {
+  std::string precision, backend, shape, sweep;
+  PairedRatio r;
+};
+std::string scaling_csv(const std::vector<Scaling>& rows);
+
 }  // namespace nnlab::perf
