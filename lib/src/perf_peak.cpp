@@ -26,29 +26,31 @@ namespace nnlab::perf {
 namespace {
 // One vector register of T: lanes, broadcast, fused multiply-add, sum of the lanes.
 template <class T> struct Vec;
-#if defined(__AVX512F__)
-template <> struct Vec<double> {
-  using type = __m512d;
-  static constexpr int lanes = 8;
-  static type set(double x) { return _mm512_set1_pd(x); }
-  static type fma(type x, type a, type b) { return _mm512_fmadd_pd(x, a, b); }
-  static double sum(type x) { return _mm512_reduce_add_pd(x); }
-};
-template <> struct Vec<float> {
-  using type = __m512;
-  static constexpr int lanes = 16;
-  static type set(float x) { return _mm512_set1_ps(x); }
-  static type fma(type x, type a, type b) { return _mm512_fmadd_ps(x, a, b); }
-  static float sum(type x) { return _mm512_reduce_add_ps(x); }
-};
-#elif defined(__FMA__)
-template <class T, class V> T sum_lanes(V x) {  // the lanes of a vector register, added in order
+// The lanes of a vector register, added in order.  (Not _mm512_reduce_add_pd: GCC 12's header
+// trips -Wuninitialized inside it, a false positive that -Werror turns into a failed build.)
+template <class T, class V> T sum_lanes(V x) {
   T v[sizeof(V) / sizeof(T)];
   std::memcpy(v, &x, sizeof v);
   T s = 0;
   for (T e : v) s += e;
   return s;
 }
+#if defined(__AVX512F__)
+template <> struct Vec<double> {
+  using type = __m512d;
+  static constexpr int lanes = 8;
+  static type set(double x) { return _mm512_set1_pd(x); }
+  static type fma(type x, type a, type b) { return _mm512_fmadd_pd(x, a, b); }
+  static double sum(type x) { return sum_lanes<double>(x); }
+};
+template <> struct Vec<float> {
+  using type = __m512;
+  static constexpr int lanes = 16;
+  static type set(float x) { return _mm512_set1_ps(x); }
+  static type fma(type x, type a, type b) { return _mm512_fmadd_ps(x, a, b); }
+  static float sum(type x) { return sum_lanes<float>(x); }
+};
+#elif defined(__FMA__)
 template <> struct Vec<double> {
   using type = __m256d;
   static constexpr int lanes = 4;
