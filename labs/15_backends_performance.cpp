@@ -18,6 +18,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <set>
 
 using namespace nnlab;
 using namespace nnlab::perf;
@@ -157,8 +158,9 @@ int main(int argc, char** argv) {
         "own luck.  matrix: OpenBLAS's thread count is switched before every call.");
   std::printf("  %-24s %9s %15s %9s %15s\n", "shape", "openmp", "(quartiles)", "matrix", "(quartiles)");
   std::vector<Scaling> scaling;
+  std::set<std::string> done;  // a named shape reappears in the batch sweep
   for (const auto& m : all) {
-    if (m.backend != "gemm" || m.threads != 2) continue;
+    if (m.backend != "gemm" || m.threads != 2 || !done.insert(m.shape).second) continue;
     const Shape sh = shape_from_label(m.shape);
     for (const char* be : {"openmp", "matrix"})
       scaling.push_back({"double", be, m.shape, m.sweep,

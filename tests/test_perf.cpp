@@ -1,6 +1,7 @@
 // perf module: flop counts by hand, the benchmark step against the reference backend, the
 // gemm yardstick against Armadillo, and the claim of issue 8 that a steady-state training
-// step allocates nothing (malloc and posix_memalign are counted by interposition below).
+// step allocates nothing (malloc and posix_memalign are counted by interposition below); the
+// paired-rounds protocol (paired_ratio, thread_scaling) and the CSV they feed.
 #include "nnlab/perf.hpp"
 
 #include "nnlab/blas.hpp"
