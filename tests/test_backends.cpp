@@ -2,8 +2,11 @@
 // against each other, across thread counts, and in float.
 #include "helpers.hpp"
 #include "nnlab/gradcheck.hpp"
+#include "nnlab/optim.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <limits>
 
 using namespace nnlab;
 using test::make_case;
@@ -225,4 +228,60 @@ TEST_CASE("the workspace is reused: same sizes, same buffers", "[backends]") {
   be->value_and_grad(c.net, c.X, c.Y, cache, g);
   REQUIRE(cache.Z[0].memptr() == z0);
   REQUIRE(g.dW[0].memptr() == w0);
+}
+
+// Backend::sgd_step against value_and_grad + optim::Sgd.  Every backend but matrix runs exactly
+// those two calls: same bits.  matrix (no l1/l2 terms) folds W <- W - lr dZ A' into one gemm and
+// never forms dW: the same cost, dX, db and biases bit for bit (they come before the update or do
+// not involve it), and the weights within the rounding of the two computations of
+// S = dZ A' (a sum of m products each: gamma_m = m u times sum |dZ||A|, for each of the two)
+// and of the update (a few u times |W| + lr |S|).
+TEMPLATE_TEST_CASE("sgd_step: value_and_grad + the SGD update; matrix folds the update into its gemm",
+                   "[backends][sgd]", float, double) {
+  using T = TestType;
+  const T u = std::numeric_limits<T>::epsilon() / 2, lr = T(0.1);
+  arma::arma_rng::set_seed(11);
+  for (double l2 : {0.0, 0.01})
+    for (std::size_t m : {1, 5, 67}) {
+      const auto net0 = random_network<T>({7, 20, 13, 3}, {Activation::relu, Activation::tanh, Activation::identity},
+                                          Loss::mse, 5, 0.8, 0, l2);
+      const arma::Mat<T> X = arma::randn<arma::Mat<T>>(7, m), Y = arma::randn<arma::Mat<T>>(3, m);
+      for (BackendKind k : {BackendKind::naive, BackendKind::matrix, BackendKind::openmp, BackendKind::graph}) {
+        auto be = make_backend<T>(k, 2);
+        Network<T> ref = net0;
+        Cache<T> cr;
+        Grads<T> gr;
+        const T Jr = be->value_and_grad(ref, X, Y, cr, gr, true);
+        optim::Sgd<T>(lr).step(ref, gr);
+
+        Network<T> net = net0;
+        Cache<T> c;
+        Grads<T> g;
+        const arma::Mat<T> sentinel(2, 2, arma::fill::value(T(7)));
+        g.dW.assign(net.depth(), sentinel);
+        const T J = be->sgd_step(net, X, Y, c, g, lr, true);
+        const bool fused = k == BackendKind::matrix && l2 == 0;
+        INFO(name(k) << ", m " << m << ", l2 " << l2);
+        REQUIRE(J == Jr);
+        REQUIRE(arma::approx_equal(g.dX, gr.dX, "absdiff", T(0)));
+        for (std::size_t l = 0; l < net.depth(); ++l) {
+          INFO("layer " << l);
+          REQUIRE(arma::approx_equal(g.db[l], gr.db[l], "absdiff", T(0)));
+          REQUIRE(arma::approx_equal(net.layers[l].b, ref.layers[l].b, "absdiff", T(0)));
+          if (!fused) {
+            REQUIRE(arma::approx_equal(g.dW[l], gr.dW[l], "absdiff", T(0)));
+            REQUIRE(arma::approx_equal(net.layers[l].W, ref.layers[l].W, "absdiff", T(0)));
+            continue;
+          }
+          CHECK(arma::approx_equal(g.dW[l], sentinel, "absdiff", T(0)));  // dW never formed
+          const arma::Mat<T>& Ain = l == 0 ? X : c.A[l - 1];
+          const arma::Mat<T> bound =
+              T(2 * m + 8) * u * (arma::abs(net0.layers[l].W) + lr * (arma::abs(c.dZ[l]) * arma::abs(Ain).t()));
+          const arma::Mat<T> err = arma::abs(net.layers[l].W - ref.layers[l].W);
+          CHECK(arma::all(arma::vectorise(err <= bound)));
+          // and the step did move the weights, by about lr dW
+          CHECK(arma::norm(net.layers[l].W - net0.layers[l].W, "inf") >= T(0.5) * lr * arma::norm(gr.dW[l], "inf"));
+        }
+      }
+    }
 }

@@ -2,6 +2,7 @@
 #include "nnlab/backend.hpp"
 
 #include "nnlab/error.hpp"
+#include "nnlab/optim.hpp"
 
 #include <stdexcept>
 #include <string>
@@ -52,6 +53,14 @@ T Backend<T>::value_and_grad(const Network<T>& net, const arma::Mat<T>& X, const
   forward(net, X, cache);
   const T J = cost(net, Y, cache);
   backward(net, X, Y, cache, grads, want_dX);
+  return J;
+}
+
+template <class T>
+T Backend<T>::sgd_step(Network<T>& net, const arma::Mat<T>& X, const arma::Mat<T>& Y, Cache<T>& cache,
+                       Grads<T>& grads, T lr, bool want_dX) {
+  const T J = value_and_grad(net, X, Y, cache, grads, want_dX);
+  optim::Sgd<T>(lr).step(net, grads);
   return J;
 }
 

@@ -7,6 +7,7 @@
 //   backward  dW = dZ A_in'               ->  dW = dZ * Ain.t()
 //             db = sum over samples of dZ ->  db = sum(dZ, 1)
 //             dA_in = W' dZ               ->  dAin = W.t() * dZ
+//   sgd_step  W <- W - lr dZ A_in'       ->  one gemm onto W, alpha = -lr, beta = 1 (no dW)
 #include "nnlab/backend.hpp"
 
 namespace nnlab {
@@ -52,13 +53,33 @@ template <class T> class MatrixBackend final : public Backend<T> {
 
   void backprop(const Network<T>& net, const arma::Mat<T>& X, Cache<T>& c, Grads<T>& g,
                 bool want_dX) override {
+    backprop_sgd(net, X, c, g, want_dX, nullptr, T(0));
+  }
+
+ public:
+  T sgd_step(Network<T>& net, const arma::Mat<T>& X, const arma::Mat<T>& Y, Cache<T>& c, Grads<T>& g, T lr,
+             bool want_dX) override {
+    if (net.l1 != 0 || net.l2 != 0) return Backend<T>::sgd_step(net, X, Y, c, g, lr, want_dX);
+    forward(net, X, c);
+    const T J = cost(net, Y, c);
+    loss_backward(net, Y, c, T(1) / T(Y.n_cols));
+    backprop_sgd(net, X, c, g, want_dX, &net, lr);
+    return J;
+  }
+
+ private:
+  // The backward pass; with `update` (the same network, writable) the SGD step rides on it:
+  // W <- W - lr dZ A' in the gemm that would have made dW (after dA = W' dZ used the old W),
+  // b <- b - lr db.
+  void backprop_sgd(const Network<T>& net, const arma::Mat<T>& X, Cache<T>& c, Grads<T>& g, bool want_dX,
+                    Network<T>* update, T lr) {
     const std::size_t L = net.depth();
     g.dW.resize(L);
     g.db.resize(L);
     for (std::size_t l = L; l-- > 0;) {
       const auto& W = net.layers[l].W;
       const auto& Ain = l == 0 ? X : c.A[l - 1];
-      g.dW[l] = c.dZ[l] * Ain.t();
+      if (!update) g.dW[l] = c.dZ[l] * Ain.t();
       g.db[l] = arma::sum(c.dZ[l], 1);
       if (l > 0) {
         c.dA[l - 1] = W.t() * c.dZ[l];
@@ -66,7 +87,19 @@ template <class T> class MatrixBackend final : public Backend<T> {
       } else if (want_dX) {
         g.dX = W.t() * c.dZ[0];
       }
+      if (update) {
+        gemm_update(c.dZ[l], Ain, -lr, update->layers[l].W);
+        update->layers[l].b -= lr * g.db[l];
+      }
     }
+  }
+  // W <- W + alpha dZ Ain' (BLAS gemm, beta = 1).
+  static void gemm_update(const arma::Mat<T>& dZ, const arma::Mat<T>& Ain, T alpha, arma::Mat<T>& W) {
+    const char ta = 'N', tb = 'T';
+    const arma::blas_int m = arma::blas_int(W.n_rows), n = arma::blas_int(W.n_cols);
+    const arma::blas_int k = arma::blas_int(dZ.n_cols), ldb = arma::blas_int(Ain.n_rows);
+    const T one = 1;
+    arma::blas::gemm<T>(&ta, &tb, &m, &n, &k, &alpha, dZ.memptr(), &m, Ain.memptr(), &ldb, &one, W.memptr(), &m);
   }
 };
 

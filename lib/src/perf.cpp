@@ -86,7 +86,7 @@ template <class T> struct Bench<T>::Impl {
   std::unique_ptr<Backend<T>> be;
   Cache<T> cache;
   Grads<T> grads;
-  optim::Sgd<T> sgd{T(1e-3)};
+  T lr = T(1e-3);  // plain SGD (Backend::sgd_step)
   BackendKind kind;
   int threads;
 };
@@ -109,9 +109,7 @@ template <class T> void Bench<T>::backward() {
   p_->be->backward(p_->net, p_->X, p_->Y, p_->cache, p_->grads, /*want_dX=*/true);
 }
 template <class T> T Bench<T>::step() {
-  const T J = p_->be->value_and_grad(p_->net, p_->X, p_->Y, p_->cache, p_->grads, /*want_dX=*/true);
-  p_->sgd.step(p_->net, p_->grads);
-  return J;
+  return p_->be->sgd_step(p_->net, p_->X, p_->Y, p_->cache, p_->grads, p_->lr, /*want_dX=*/true);
 }
 template <class T> void Bench<T>::run(Op op) {
   switch (op) {

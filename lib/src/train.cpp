@@ -220,11 +220,15 @@ Result run(Network<T> net, const arma::mat& X, const arma::mat& Y, const Options
         const arma::uvec idx = order.subvec(s0, std::min(s0 + o.batch, mtr) - 1);
         Xb = Xtr.cols(idx);  // reused buffers: same size, no allocation (and no page faults)
         Yb = Ytr.cols(idx);
-        const T J = be->value_and_grad(net, Xb, Yb, c, g);
+        // Plain SGD through the backend's sgd_step (the matrix backend folds the update into
+        // its weight-gradient products); the others through the optimizer.
+        const bool plain = opt->name() == "sgd";
+        const T J = plain ? be->sgd_step(net, Xb, Yb, c, g, opt->lr) : be->value_and_grad(net, Xb, Yb, c, g);
         loss_sum += double(J) * double(idx.n_elem);
         acc_sum += data::accuracy(c.A.back(), Yb, net.loss) * double(idx.n_elem);
         seen += idx.n_elem;
-        opt->step(net, g);
+        if (plain) ++opt->t;
+        else opt->step(net, g);
       }
       loss_sum /= double(seen);
       acc_sum /= double(seen);
