@@ -7,7 +7,7 @@
 //               not counted)
 //   Bench<T>    one backend on one shape with its workspaces (cache, grads) allocated once:
 //               forward(), backward() (on the last forward's cache), step() = forward + cost
-//               + backward + SGD update, the training step of issue 8
+//               + backward + SGD update (Backend::sgd_step), the training step of issue 8
 //   GemmBench<T> the same products, the same shapes, straight to BLAS gemm on preallocated
 //               buffers: the yardstick ("fraction of dgemm") measured in the same run
 //   fma_peak()  a measured FMA throughput (GFLOP/s) of this machine, T = float or double
