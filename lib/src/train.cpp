@@ -214,15 +214,15 @@ Result run(Network<T> net, const arma::mat& X, const arma::mat& Y, const Options
       loss_sum = double(J);
     } else {
       opt->lr = T(e.lr);
+      // Plain SGD through the backend's sgd_step (the matrix backend folds the update into
+      // its weight-gradient products); the other optimizers step on the gradients.
+      const bool plain = opt->name() == "sgd";
       const arma::uvec order = data::permutation(mtr, o.seed * 1000003ULL + std::uint64_t(epoch));
       std::size_t seen = 0;
       for (std::size_t s0 = 0; s0 < mtr; s0 += o.batch) {
         const arma::uvec idx = order.subvec(s0, std::min(s0 + o.batch, mtr) - 1);
         Xb = Xtr.cols(idx);  // reused buffers: same size, no allocation (and no page faults)
         Yb = Ytr.cols(idx);
-        // Plain SGD through the backend's sgd_step (the matrix backend folds the update into
-        // its weight-gradient products); the others through the optimizer.
-        const bool plain = opt->name() == "sgd";
         const T J = plain ? be->sgd_step(net, Xb, Yb, c, g, opt->lr) : be->value_and_grad(net, Xb, Yb, c, g);
         loss_sum += double(J) * double(idx.n_elem);
         acc_sum += data::accuracy(c.A.back(), Yb, net.loss) * double(idx.n_elem);
