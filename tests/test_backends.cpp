@@ -165,6 +165,53 @@ TEMPLATE_TEST_CASE("openmp: the tiles and samples schedules give the same bits o
   }
 }
 
+// openmp's sgd_step updates the parameters inside its parallel region (tiles: each tile of dW
+// its tile of W, after dA = W' dZ; samples: each thread the range it summed): the same bits as
+// value_and_grad + optim::Sgd on one thread, for both schedules and 1, 2, 3 threads, with
+// batches that make the region run on several threads (m = 130: ~3e5 fmas, above the
+// parallel threshold) and below it.  Two steps in a row: the second starts from the first's
+// updated weights and reused workspaces.
+TEMPLATE_TEST_CASE("openmp: sgd_step's in-region update gives value_and_grad + Sgd's bits on any thread count",
+                   "[backends][openmp][sgd]", float, double) {
+  using T = TestType;
+  const T lr = T(0.05);
+  for (std::size_t m : {5, 67, 130}) {
+    const auto net0 = random_network<double>({9, 40, 33, 17, 3},
+                                             {Activation::tanh, Activation::relu, Activation::elu, Activation::softmax},
+                                             Loss::ce, 21 + m, 0.5).cast<T>();
+    const arma::Mat<T> X = arma::randn<arma::Mat<T>>(9, m);
+    arma::Mat<T> Y(3, m, arma::fill::zeros);
+    for (arma::uword t = 0; t < m; ++t) Y(t % 3, t) = 1;
+    Network<T> ref = net0;
+    Grads<T> gr;
+    Cache<T> cr;
+    auto be1 = make_openmp_backend<T>(1, OpenmpSchedule::tiles);
+    T Jr[2];
+    for (T& J : Jr) {
+      J = be1->value_and_grad(ref, X, Y, cr, gr, true);
+      optim::Sgd<T>(lr).step(ref, gr);
+    }
+    for (OpenmpSchedule s : {OpenmpSchedule::samples, OpenmpSchedule::tiles})
+      for (int t : {1, 2, 3}) {
+        auto be = make_openmp_backend<T>(t, s);
+        Network<T> net = net0;
+        Grads<T> g;
+        Cache<T> c;
+        INFO("m = " << m << ", schedule " << int(s) << ", " << t << " threads");
+        for (T J : Jr) REQUIRE(be->sgd_step(net, X, Y, c, g, lr, true) == J);  // bitwise
+        for (std::size_t l = 0; l < net.depth(); ++l) {
+          INFO("layer " << l);
+          REQUIRE(arma::approx_equal(net.layers[l].W, ref.layers[l].W, "absdiff", T(0)));
+          REQUIRE(arma::approx_equal(net.layers[l].b, ref.layers[l].b, "absdiff", T(0)));
+          REQUIRE(arma::approx_equal(g.dW[l], gr.dW[l], "absdiff", T(0)));  // dW and db still filled
+          REQUIRE(arma::approx_equal(g.db[l], gr.db[l], "absdiff", T(0)));
+        }
+        REQUIRE(arma::approx_equal(g.dX, gr.dX, "absdiff", T(0)));
+        REQUIRE(arma::norm(net.layers[0].W - net0.layers[0].W, "inf") > 0);  // it did move
+      }
+  }
+}
+
 TEST_CASE("float instantiation agrees with double within the float tolerance", "[backends][float]") {
   for (Loss loss : kAllLosses) {
     auto c = make_case(300 + std::size_t(loss), 4, Activation::tanh, loss, 32, 0, 0.01);

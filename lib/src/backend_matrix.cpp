@@ -9,6 +9,7 @@
 //             dA_in = W' dZ               ->  dAin = W.t() * dZ
 //   sgd_step  W <- W - lr dZ A_in'       ->  one gemm onto W, alpha = -lr, beta = 1 (no dW)
 #include "nnlab/backend.hpp"
+#include "nnlab/optim.hpp"
 
 namespace nnlab {
 namespace {
@@ -89,7 +90,7 @@ template <class T> class MatrixBackend final : public Backend<T> {
       }
       if (update) {
         gemm_update(c.dZ[l], Ain, -lr, update->layers[l].W);
-        update->layers[l].b -= lr * g.db[l];
+        optim::sgd_update(update->layers[l].b.memptr(), g.db[l].memptr(), g.db[l].n_elem, lr);
       }
     }
   }

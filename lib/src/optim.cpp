@@ -1,6 +1,8 @@
 #include "nnlab/optim.hpp"
 
 #include <cmath>
+#include <stdexcept>
+#include <string>
 
 namespace nnlab::optim {
 
@@ -19,10 +21,15 @@ template <class T> void collect(Grads<T>& g, std::vector<arma::Mat<T>*>& out) {
 }  // namespace
 
 template <class T> void Sgd<T>::step(Network<T>& net, const Grads<T>& g) {
+  if (g.dW.size() != net.depth() || g.db.size() != net.depth())
+    throw std::logic_error("optim::Sgd: gradients for " + std::to_string(g.dW.size()) + " layers, network has " +
+                           std::to_string(net.depth()));
   ++this->t;
   for (std::size_t l = 0; l < net.depth(); ++l) {
-    net.layers[l].W -= this->lr * g.dW[l];
-    net.layers[l].b -= this->lr * g.db[l];
+    if (g.dW[l].n_elem != net.layers[l].W.n_elem || g.db[l].n_elem != net.layers[l].b.n_elem)
+      throw std::logic_error("optim::Sgd: gradient of layer " + std::to_string(l) + " does not match its shape");
+    sgd_update(net.layers[l].W.memptr(), g.dW[l].memptr(), net.layers[l].W.n_elem, this->lr);
+    sgd_update(net.layers[l].b.memptr(), g.db[l].memptr(), net.layers[l].b.n_elem, this->lr);
   }
 }
 

@@ -21,6 +21,16 @@ template <class T = double> class Optimizer {
   long t = 0;      // steps taken
 };
 
+// theta[0..n) <- theta - lr g, element by element: the one SGD update, shared by Sgd and the
+// backends whose sgd_step updates the parameters inside their own passes (openmp, in
+// parallel, a tile at a time; matrix, the biases), so that all give the same bits.  Inline (the
+// openmp backend calls it on 16-number pieces); GCC contracts it to one fused multiply-add
+// where the target has FMA (its default -ffp-contract=fast), the same in every caller.
+template <class T> inline void sgd_update(T* __restrict theta, const T* __restrict g, std::size_t n, T lr) {
+#pragma omp simd
+  for (std::size_t i = 0; i < n; ++i) theta[i] -= lr * g[i];
+}
+
 // theta <- theta - lr g
 template <class T = double> class Sgd final : public Optimizer<T> {
  public:
