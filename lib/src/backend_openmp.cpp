@@ -342,9 +342,10 @@ template <class T> class OpenmpBackend final : public Backend<T> {
   }
 
   // The SGD update inside the backward pass's parallel region (a network without l1/l2 terms;
-  // otherwise value_and_grad + optim::Sgd): tiles, each tile of dW updates its tile of W
-  // (dAin = W' dZ is computed first, from the old W) and each strip of db its part of b;
-  // samples, each thread updates the range of parameters it has just summed over the chunks.
+  // otherwise value_and_grad + optim::Sgd): tiles, after each layer's dW (and after dAin =
+  // W' dZ, which needs the old W) the threads update W, each a contiguous range, and each
+  // strip of db its part of b; samples, each thread updates the range of parameters it has
+  // just summed over the chunks.
   // The same sgd_update as optim::Sgd, element by element: the same bits, dW and db filled
   // as by value_and_grad.  Saves the serial pass over W and dW after the parallel region
   // (784-256-128-10 on 2 threads: ~0.12 ms of a 1.4 ms step at batch 64).
@@ -518,8 +519,8 @@ template <class T> class OpenmpBackend final : public Backend<T> {
   //   dW = dZ Ain', in chunks of G samples, with db(i) = the same chunked sum of dZ(i, t)
   //        taken from the packed strip of dZ
   //   dAin = W' dZ, with dZin = dAin o g'(Zin) fused into each tile (softmax: a second loop)
-  // With up (sgd_step) dAin comes first, then each finished tile of dW updates its tile of W
-  // and each strip of db its rows of b.
+  // With up (sgd_step) dAin comes first, then dW, after which the threads update W, each a
+  // contiguous range, and each strip of db updates its rows of b.
   void backprop_tiles(const Network<T>& net, const arma::Mat<T>& X, Cache<T>& c, Grads<T>& g, arma::Mat<T>* dX,
                       Update up = {}) {
     const std::size_t L = net.depth();
@@ -540,15 +541,18 @@ template <class T> class OpenmpBackend final : public Backend<T> {
       T* b1 = up.net ? up.net->layers[l].b.memptr() : nullptr;
       const auto weight_grad = [&] {
         transpose(Ain, 0, m, AinT_.memptr());
-        gemm_tiles<T>({n, k, m, dZ.memptr(), n, false, AinT_.memptr(), m, dW, nullptr, kChunk}, pack_,
-                      [&](uword i0, uword j0, uword mr, uword nr) {
-                        if (W1)
-                          for (uword j = j0; j < j0 + nr; ++j) optim::sgd_update(W1 + i0 + j * n, dW + i0 + j * n, mr, up.lr);
-                      },
+        gemm_tiles<T>({n, k, m, dZ.memptr(), n, false, AinT_.memptr(), m, dW, nullptr, kChunk}, pack_, kNoEpilogue,
                       [&](uword i0, uword mr, const T* a) {
                         strip_row_sums(db + i0, a, m, kChunk, mr);
                         if (b1) optim::sgd_update(b1 + i0, db + i0, mr, up.lr);
                       });
+        if (!W1) return;
+        // After the product's barrier, each thread a contiguous range of W: a stream the
+        // prefetchers follow (a tile's 16 x 4 block of W, updated in the product's epilogue,
+        // is 4 pieces 8n bytes apart: that cost as much on 2 threads as on 1).  Nothing reads
+        // W[l] again in this step.
+        const auto [e0, e1] = my_chunks(n * k);
+        optim::sgd_update(W1 + e0, dW + e0, e1 - e0, up.lr);
       };
       if (!up.net) weight_grad();
       arma::Mat<T>* dAin = l > 0 ? &c.dA[l - 1] : dX;
