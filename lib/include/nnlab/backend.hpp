@@ -70,7 +70,9 @@ template <class T = double> class Backend {
   // (grads.db and grads.dX are filled).  That saves a pass over W and dW per layer: the
   // 1024-wide double step on 2 threads 0.89-0.90 -> 0.93-0.95 of its dgemm calls (README).
   // Its rounding differs from the separate update (OpenBLAS adds -lr times each block of the
-  // sum over samples to W), by about the rounding of the update itself.
+  // sum over samples to W), by about the rounding of the update itself.  The openmp backend
+  // (no l1/l2) makes the same update as optim::Sgd, with the same bits, inside its backward
+  // pass's parallel region, the threads each updating a range of W (grads filled as usual).
   virtual T sgd_step(Network<T>& net, const arma::Mat<T>& X, const arma::Mat<T>& Y, Cache<T>& cache,
                      Grads<T>& grads, T lr, bool want_dX = false);
 
