@@ -165,8 +165,8 @@ TEMPLATE_TEST_CASE("openmp: the tiles and samples schedules give the same bits o
   }
 }
 
-// openmp's sgd_step updates the parameters inside its parallel region (tiles: each tile of dW
-// its tile of W, after dA = W' dZ; samples: each thread the range it summed): the same bits as
+// openmp's sgd_step updates the parameters inside its parallel region (tiles: after a layer's
+// dA = W' dZ and dW, each thread a range of W; samples: each thread the range it summed): the same bits as
 // value_and_grad + optim::Sgd on one thread, for both schedules and 1, 2, 3 threads, with
 // batches that make the region run on several threads (m = 130: ~3e5 fmas, above the
 // parallel threshold) and below it.  Two steps in a row: the second starts from the first's

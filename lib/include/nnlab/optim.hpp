@@ -23,9 +23,10 @@ template <class T = double> class Optimizer {
 
 // theta[0..n) <- theta - lr g, element by element: the one SGD update, shared by Sgd and the
 // backends whose sgd_step updates the parameters inside their own passes (openmp, in
-// parallel, a tile at a time; matrix, the biases), so that all give the same bits.  Inline (the
-// openmp backend calls it on 16-number pieces); GCC contracts it to one fused multiply-add
-// where the target has FMA (its default -ffp-contract=fast), the same in every caller.
+// parallel, each thread a range; matrix, the biases), so that all give the same bits.  Inline
+// (the openmp backend also calls it on the 16-number strips of b); GCC contracts it to one fused
+// multiply-add where the target has FMA (its default -ffp-contract=fast), the same in every
+// caller, and tests/test_backends.cpp checks that the callers agree bit for bit.
 template <class T> inline void sgd_update(T* __restrict theta, const T* __restrict g, std::size_t n, T lr) {
 #pragma omp simd
   for (std::size_t i = 0; i < n; ++i) theta[i] -= lr * g[i];
