@@ -9,6 +9,7 @@
 //             dA_in = W' dZ               ->  dAin = W.t() * dZ
 //   sgd_step  W <- W - lr dZ A_in'       ->  one gemm onto W, alpha = -lr, beta = 1 (no dW)
 #include "nnlab/backend.hpp"
+#include "nnlab/blas.hpp"
 #include "nnlab/optim.hpp"
 
 namespace nnlab {
@@ -89,18 +90,10 @@ template <class T> class MatrixBackend final : public Backend<T> {
         g.dX = W.t() * c.dZ[0];
       }
       if (update) {
-        gemm_update(c.dZ[l], Ain, -lr, update->layers[l].W);
+        gemm<T>('N', 'T', -lr, c.dZ[l], Ain, T(1), update->layers[l].W);  // W <- W - lr dZ Ain'
         optim::sgd_update(update->layers[l].b.memptr(), g.db[l].memptr(), g.db[l].n_elem, lr);
       }
     }
-  }
-  // W <- W + alpha dZ Ain' (BLAS gemm, beta = 1).
-  static void gemm_update(const arma::Mat<T>& dZ, const arma::Mat<T>& Ain, T alpha, arma::Mat<T>& W) {
-    const char ta = 'N', tb = 'T';
-    const arma::blas_int m = arma::blas_int(W.n_rows), n = arma::blas_int(W.n_cols);
-    const arma::blas_int k = arma::blas_int(dZ.n_cols), ldb = arma::blas_int(Ain.n_rows);
-    const T one = 1;
-    arma::blas::gemm<T>(&ta, &tb, &m, &n, &k, &alpha, dZ.memptr(), &m, Ain.memptr(), &ldb, &one, W.memptr(), &m);
   }
 };
 

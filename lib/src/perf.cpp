@@ -124,16 +124,6 @@ template <class T> struct GemmBench<T>::Impl {
   std::size_t L = 0;
 };
 
-// C = op(A) op(B) through Armadillo's BLAS wrapper (dgemm_/sgemm_ of libblas.so.3).
-template <class T>
-static void gemm(char ta, char tb, const arma::Mat<T>& A, const arma::Mat<T>& B, arma::Mat<T>& C) {
-  const arma::blas_int m = arma::blas_int(C.n_rows), n = arma::blas_int(C.n_cols);
-  const arma::blas_int k = arma::blas_int(ta == 'N' ? A.n_cols : A.n_rows);
-  const arma::blas_int lda = arma::blas_int(A.n_rows), ldb = arma::blas_int(B.n_rows), ldc = m;
-  const T one = 1, zero = 0;
-  arma::blas::gemm<T>(&ta, &tb, &m, &n, &k, &one, A.memptr(), &lda, B.memptr(), &ldb, &zero, C.memptr(), &ldc);
-}
-
 template <class T> GemmBench<T>::GemmBench(const Shape& s, int threads, std::uint64_t seed) : p_(std::make_unique<Impl>()) {
   auto& q = *p_;
   q.L = s.sizes.size() - 1;
@@ -151,13 +141,13 @@ template <class T> GemmBench<T>::~GemmBench() = default;
 
 template <class T> void GemmBench<T>::forward() {
   auto& q = *p_;
-  for (std::size_t l = 0; l < q.L; ++l) gemm<T>('N', 'N', q.W[l], q.A[l], q.A[l + 1]);
+  for (std::size_t l = 0; l < q.L; ++l) gemm<T>('N', 'N', T(1), q.W[l], q.A[l], T(0), q.A[l + 1]);
 }
 template <class T> void GemmBench<T>::backward() {
   auto& q = *p_;
   for (std::size_t l = q.L; l-- > 0;) {
-    gemm<T>('N', 'T', q.dA[l + 1], q.A[l], q.dW[l]);
-    gemm<T>('T', 'N', q.W[l], q.dA[l + 1], q.dA[l]);
+    gemm<T>('N', 'T', T(1), q.dA[l + 1], q.A[l], T(0), q.dW[l]);
+    gemm<T>('T', 'N', T(1), q.W[l], q.dA[l + 1], T(0), q.dA[l]);
   }
 }
 template <class T> void GemmBench<T>::run(Op op) {

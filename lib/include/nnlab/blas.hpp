@@ -5,6 +5,8 @@
 // slower).  blas_info() asks the dynamic loader which file provides dgemm_ and dgesdd_,
 // and whether OpenBLAS's own entry points are present.
 #pragma once
+#include <armadillo>
+
 #include <string>
 
 namespace nnlab {
@@ -38,6 +40,17 @@ std::string describe(const BlasInfo& b);  // one line for logs
 std::string blas_core();
 std::string blas_core_suggestion();
 void use_fast_blas_kernels();
+
+// C = alpha op(A) op(B) + beta C, one call to the BLAS gemm (dgemm_/sgemm_ through Armadillo's
+// wrapper); op = 'N' or 'T'.  C keeps its size: the caller sizes it (no checks, no allocation).
+// The yardstick of perf::GemmBench and the matrix backend's folded SGD update.
+template <class T>
+void gemm(char ta, char tb, T alpha, const arma::Mat<T>& A, const arma::Mat<T>& B, T beta, arma::Mat<T>& C) {
+  const arma::blas_int m = arma::blas_int(C.n_rows), n = arma::blas_int(C.n_cols);
+  const arma::blas_int k = arma::blas_int(ta == 'N' ? A.n_cols : A.n_rows);
+  const arma::blas_int lda = arma::blas_int(A.n_rows), ldb = arma::blas_int(B.n_rows), ldc = m;
+  arma::blas::gemm<T>(&ta, &tb, &m, &n, &k, &alpha, A.memptr(), &lda, B.memptr(), &ldb, &beta, C.memptr(), &ldc);
+}
 
 // Sets OpenBLAS's thread count (no effect on another BLAS).  Returns the previous count.
 int set_blas_threads(int n);
