@@ -332,13 +332,10 @@ template <class T> class OpenmpBackend final : public Backend<T> {
   // took longer than its loop on narrow networks); the same sums, so the same bits.
   T value_and_grad(const Network<T>& net, const arma::Mat<T>& X, const arma::Mat<T>& Y, Cache<T>& c, Grads<T>& g,
                    bool want_dX) override {
-    const uword m = X.n_cols;
-    if (!by_samples(net, m)) return Backend<T>::value_and_grad(net, X, Y, c, g, want_dX);
-    const uword fmas = size_forward(net, m, c);
-    c.loss_col.set_size(m);
-    backprop_samples(net, X, c, kChunk, leaves_, &g, want_dX ? &g.dX : nullptr, &Y, T(1) / T(m), fmas);
+    if (!by_samples(net, X.n_cols)) return Backend<T>::value_and_grad(net, X, Y, c, g, want_dX);
+    const T J = step_samples(net, X, Y, c, g, want_dX, {});
     add_regularization_grad(net, g);
-    return sum_losses(net, c);
+    return J;
   }
 
   // The SGD update inside the backward pass's parallel region (a network without l1/l2 terms;
@@ -354,12 +351,7 @@ template <class T> class OpenmpBackend final : public Backend<T> {
     if (net.l1 != 0 || net.l2 != 0) return Backend<T>::sgd_step(net, X, Y, c, g, lr, want_dX);
     const uword m = X.n_cols;
     const Update up{&net, lr};
-    if (by_samples(net, m)) {
-      const uword fmas = size_forward(net, m, c);
-      c.loss_col.set_size(m);
-      backprop_samples(net, X, c, kChunk, leaves_, &g, want_dX ? &g.dX : nullptr, &Y, T(1) / T(m), fmas, up);
-      return sum_losses(net, c);
-    }
+    if (by_samples(net, m)) return step_samples(net, X, Y, c, g, want_dX, up);
     forward(net, X, c);
     const T J = cost(net, Y, c);
     loss_backward(net, Y, c, T(1) / T(m));
@@ -419,6 +411,16 @@ template <class T> class OpenmpBackend final : public Backend<T> {
 
  private:
   uword chunks(uword m) const { return (m + kChunk - 1) / kChunk; }
+  // samples: forward, losses, loss gradient, backward (and with up the SGD update) in one
+  // parallel region; returns J without the regularisation's gradient added to g.
+  T step_samples(const Network<T>& net, const arma::Mat<T>& X, const arma::Mat<T>& Y, Cache<T>& c, Grads<T>& g,
+                 bool want_dX, Update up) {
+    const uword m = X.n_cols;
+    const uword fmas = size_forward(net, m, c);
+    c.loss_col.set_size(m);
+    backprop_samples(net, X, c, kChunk, leaves_, &g, want_dX ? &g.dX : nullptr, &Y, T(1) / T(m), fmas, up);
+    return sum_losses(net, c);
+  }
   // Sizes the cache and the packing buffers for forward(); returns its fused multiply-adds.
   uword size_forward(const Network<T>& net, uword m, Cache<T>& c) {
     c.resize(net, m);
