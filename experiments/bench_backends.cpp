@@ -156,6 +156,8 @@ int main(int argc, char** argv) {
   // Measured again at the end, the better of the two kept: on a shared host the second core
   // is sometimes taken for a second or so (a 2-thread "peak" of 64-85 GFLOP/s was measured here
   // between runs of 168-172), and a peak measured in such a moment would flatter every fraction.
+  // (One such taker was in this process: OpenBLAS's worker, spinning for ~0.1 s after the library
+  // loads; fma_peak now parks it first. README, "Threads".)
   std::map<std::string, double> peak_end;
   for (int t : {1, 2}) {
     const std::string d = "double/t" + std::to_string(t), f = "float/t" + std::to_string(t);

@@ -81,6 +81,8 @@ int measure() {
 #endif
 }
 
+#if defined(NNLAB_HAVE_MPI)
+// The measurement CSVs above (a header line, then numbers; the library's read_csv takes none).
 arma::mat read_csv_simple(const std::string& path) {
   std::ifstream in(path);
   std::string line;
@@ -97,6 +99,7 @@ arma::mat read_csv_simple(const std::string& path) {
     for (std::size_t j = 0; j < rows[i].size(); ++j) M(i, j) = rows[i][j];
   return M;
 }
+#endif
 
 }  // namespace
 

@@ -3,6 +3,9 @@
 
 #include <armadillo>
 #include <catch2/catch.hpp>
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
 
 TEST_CASE("Armadillo's dgemm and dgesdd come from OpenBLAS", "[blas]") {
   const auto b = nnlab::blas_info();
@@ -18,4 +21,36 @@ TEST_CASE("the OpenBLAS thread count can be set and read back", "[blas]") {
   REQUIRE(nnlab::blas_info().threads == 1);
   nnlab::set_blas_threads(old);
   REQUIRE(nnlab::blas_info().threads == old);
+}
+
+namespace {
+std::size_t process_threads() {  // entries of /proc/self/task
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/task")) ++n;
+  return n;
+}
+}  // namespace
+
+TEST_CASE("park_blas_threads ends OpenBLAS's workers, keeps the count, and a threaded call restarts them", "[blas]") {
+  const int old = nnlab::set_blas_threads(2);
+  // A product large enough that OpenBLAS splits it over its 2 threads (its pool then exists).
+  arma::mat A(400, 300), B(300, 200);
+  for (arma::uword i = 0; i < A.n_elem; ++i) A[i] = std::sin(0.37 * double(i));
+  for (arma::uword i = 0; i < B.n_elem; ++i) B[i] = std::cos(0.11 * double(i));
+  const arma::mat C0 = A * B;
+  const std::size_t with_pool = process_threads();
+  REQUIRE(nnlab::park_blas_threads());
+  const std::size_t parked = process_threads();
+  // Its workers (one per core it found at load, less the caller; at least the one a 2-thread
+  // call needs) are gone, and nothing else.
+  CHECK(parked < with_pool);
+  CHECK(parked + std::size_t(std::max(1, nnlab::blas_info().threads - 1)) <= with_pool);
+  CHECK(nnlab::blas_info().threads == 2);
+  const arma::mat C1 = A * B;  // starts the worker again
+  CHECK(process_threads() == with_pool);
+  // Same kernels, same split, same bits.
+  CHECK(arma::approx_equal(C0, C1, "absdiff", 0.0));
+  CHECK(nnlab::park_blas_threads());  // twice in a row is harmless
+  CHECK(nnlab::park_blas_threads());
+  nnlab::set_blas_threads(old);
 }

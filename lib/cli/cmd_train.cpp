@@ -146,7 +146,9 @@ void register_train(CLI::App& app, std::function<int()>& run) {
         o->backend = "mpi";
       }
       t.threads = o->threads > 0 ? o->threads : default_threads();
-      set_blas_threads(t.backend == BackendKind::matrix || t.backend == BackendKind::graph ? t.threads : 1);
+      const bool blas = t.backend == BackendKind::matrix || t.backend == BackendKind::graph;
+      set_blas_threads(blas ? t.threads : 1);
+      if (!blas) park_blas_threads();  // no BLAS worker spinning beside the OpenMP threads
       set_openmp_threads(t.threads);
       t.progress = !o->quiet && (o->progress || ::isatty(2));
       t.log_csv = o->log;

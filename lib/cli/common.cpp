@@ -47,7 +47,9 @@ std::unique_ptr<Backend<double>> make(const BackendOpts& o) {
   const auto kind = *backend_from_name(o.backend);
   // One owner of the cores at a time: OpenMP loops with BLAS threads spinning beside
   // them oversubscribe the machine (see README, "Threads").
-  set_blas_threads(kind == BackendKind::openmp || kind == BackendKind::naive ? 1 : n);
+  const bool blas = kind == BackendKind::matrix || kind == BackendKind::graph;
+  set_blas_threads(blas ? n : 1);
+  if (!blas) park_blas_threads();  // no BLAS worker spinning beside the OpenMP threads
   set_openmp_threads(n);
   return make_backend<double>(kind, n);
 }

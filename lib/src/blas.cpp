@@ -118,6 +118,13 @@ int set_blas_threads(int n) {
   return old;
 }
 
+bool park_blas_threads() {
+  using shutdown_fn = int (*)();
+  static const auto shutdown =
+      (touch_armadillo(), reinterpret_cast<shutdown_fn>(::dlsym(RTLD_DEFAULT, "blas_thread_shutdown_")));
+  return shutdown && shutdown() == 0;
+}
+
 void set_openmp_threads(int n) {
 #ifdef NNLAB_HAVE_OPENMP
   if (n >= 1) omp_set_num_threads(n);

@@ -198,6 +198,7 @@ std::vector<Point> sweep(const Split& raw, const Options& o) {
   struct Cell { double tr, te, err, wn, cond, ete = 0, eerr = 0, lam = 0; };
   std::vector<Cell> cells(P * T);
   const int old = set_blas_threads(1);  // OpenMP owns the cores: one BLAS thread per point
+  park_blas_threads();
   std::size_t done = 0;
   // Under MPI, process r takes the points q with q % R == r; each point's numbers depend only on
   // (seed, trial, p), so who computes it does not matter.

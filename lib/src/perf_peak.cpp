@@ -12,6 +12,7 @@
 // whatever GCC's preference.  Without FMA in the build (NNLAB_NATIVE=OFF) it falls back to
 // scalar std::fma: then it measures what this build can do, not the machine.
 #include "nnlab/perf.hpp"
+#include "nnlab/blas.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -97,6 +98,7 @@ template <class T> double fma_peak(int threads) {
   const long iters = 4'000'000 / Vec<T>::lanes * 8;  // ~0.03-0.06 s a run
   double seconds = 1e30;
   int nt = 1;
+  if (threads > 1) park_blas_threads();  // a BLAS worker spinning after its last call would take a core
   for (int rep = 0; rep < 5; ++rep) {  // best of 5: the machine is shared
     const auto t0 = std::chrono::steady_clock::now();
     T sink = 0;

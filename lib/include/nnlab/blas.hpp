@@ -54,6 +54,18 @@ void gemm(char ta, char tb, T alpha, const arma::Mat<T>& A, const arma::Mat<T>& 
 
 // Sets OpenBLAS's thread count (no effect on another BLAS).  Returns the previous count.
 int set_blas_threads(int n);
+// OpenBLAS's worker threads do not sleep when a threaded call ends: they spin (sched_yield in a
+// loop) for 2^28 TSC cycles, 0.06-0.1 s (OPENBLAS_THREAD_TIMEOUT=n makes it 2^n, read when the
+// pool starts), and they do the same when the library loads.  An OpenMP team that starts in
+// that window shares a core with the spinner, and its barriers wait out scheduler ticks:
+// 2-thread steps of 8-20 ms instead of 0.14 ms were measured (README, "Threads").
+//   park_blas_threads()  ends OpenBLAS's worker threads now (its blas_thread_shutdown_, the
+//                        routine it runs around fork) and keeps the thread count; the next
+//                        threaded BLAS call starts them again (OpenBLAS's lazy re-init, ~0.1
+//                        ms).  Call it from one thread, outside parallel regions, when OpenMP
+//                        takes the cores.  Returns false when there is nothing to park (not
+//                        OpenBLAS, or one without the routine).
+bool park_blas_threads();
 // Sets the OpenMP thread count that Armadillo's own elementwise loops use (it parallelises
 // large elementwise expressions when built with OpenMP).  No effect without OpenMP.
 void set_openmp_threads(int n);

@@ -42,7 +42,8 @@ enum class Op { forward, backward, step };
 const char* name(Op op);
 double flops(const Shape& s, Op op);
 
-void use_threads(BackendKind kind, int threads);  // BLAS threads for matrix, OpenMP for openmp
+// BLAS threads for matrix; for openmp, 1 BLAS thread and its workers parked (park_blas_threads)
+void use_threads(BackendKind kind, int threads);
 
 template <class T> class Bench {
  public:
@@ -78,7 +79,8 @@ template <class T> class GemmBench {
 };
 
 // Measured FMA throughput in GFLOP/s on `threads` threads (independent fma chains in
-// registers, best of 5 runs, about 0.3 s).
+// registers, best of 5 runs, about 0.3 s).  With threads > 1 it parks OpenBLAS's workers first
+// (park_blas_threads, nnlab/blas.hpp).
 template <class T> double fma_peak(int threads);
 
 // One measured case and the table both the benchmark and lab 15 write (backends.csv):
