@@ -18,7 +18,9 @@
 //                  time / wall time (how many cores the case really used)
 //   peak.csv       measured FMA peak, float and double, 1 and 2 threads
 //   scaling.csv    the openmp and matrix double steps' thread scaling (time on 1 thread / on 2)
-//                  by paired rounds, median and quartiles, every shape (perf::thread_scaling)
+//                  by paired rounds, median and quartiles, every shape (perf::thread_scaling),
+//                  and the share of CPU time the hypervisor stole meanwhile
+//                  (targets.txt gives it for the run and for each paired ratio)
 //   targets.txt    the targets of issue 8, each with its measured ratio and PASS or MISS
 #include "nnlab/blas.hpp"
 #include "nnlab/io.hpp"
@@ -151,7 +153,9 @@ int main(int argc, char** argv) {
   register_all<double>("double");
   register_all<float>("float");
   Collect rep;
+  const CpuTicks ticks_start = cpu_ticks();
   benchmark::RunSpecifiedBenchmarks(&rep);
+  const CpuTicks ticks_end = cpu_ticks();
   benchmark::Shutdown();
   // Measured again at the end, the better of the two kept: on a shared host the second core
   // is sometimes taken for a second or so (a 2-thread "peak" of 64-85 GFLOP/s was measured here
@@ -194,6 +198,10 @@ int main(int argc, char** argv) {
   std::snprintf(hdr, sizeof hdr, "# FMA peak, double, GFLOP/s: start of the run %.1f (1 thread) %.1f (2), end %.1f %.1f\n",
                 peak_start.at("double/t1"), peak_start.at("double/t2"), peak_end.at("double/t1"),
                 peak_end.at("double/t2"));
+  tg << hdr;
+  // Steal: CPU time the hypervisor gave to someone else while this guest's vCPUs wanted it.
+  std::snprintf(hdr, sizeof hdr, "# host steal (/proc/stat) during the timed cases: %.1f%% of the CPU time\n",
+                100 * steal_fraction(ticks_start, ticks_end));
   tg << hdr;
   const auto second_core = [&](const char* when, const std::map<std::string, double>& pk) {
     const double r = pk.at("double/t2") / pk.at("double/t1");
@@ -241,7 +249,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "bench_backends: paired re-measurement: %s ...\n", what.c_str());
     const PairedRatio p = paired_ratio(a, b, 2.0, 0.02, 7);
     char note[160];
-    std::snprintf(note, sizeof note, "[%.3f-%.3f, %d rounds] (best-of: %.3f)", p.q1, p.q3, p.rounds, best_of);
+    std::snprintf(note, sizeof note, "[%.3f-%.3f, %d rounds, steal %.1f%%] (best-of: %.3f)", p.q1, p.q3, p.rounds,
+                  100 * p.steal, best_of);
     target(what, p.median, need, unit, note);
   };
   const std::string wide = "1024-1024-1024-10/b512";
@@ -281,7 +290,8 @@ int main(int argc, char** argv) {
     const std::size_t batch = std::stoul(c.shape.substr(c.shape.find("/b") + 2));
     if (c.backend != "openmp" || batch < 64) continue;
     char note[160];
-    std::snprintf(note, sizeof note, "[%.3f-%.3f, %d rounds] (best-of: %.3f)", p.q1, p.q3, p.rounds, sec(one) / sec(n));
+    std::snprintf(note, sizeof note, "[%.3f-%.3f, %d rounds, steal %.1f%%] (best-of: %.3f)", p.q1, p.q3, p.rounds,
+                  100 * p.steal, sec(one) / sec(n));
     target(what, p.median, 1.85, "x", note);
   }
   write_file_atomic(out + "/scaling.csv", scaling_csv(scaling));

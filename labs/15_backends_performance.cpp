@@ -17,6 +17,7 @@
 #include "nnlab/plot.hpp"
 
 #include <cmath>
+#include <algorithm>
 #include <cstdio>
 #include <set>
 
@@ -155,8 +156,10 @@ int main(int argc, char** argv) {
   s.say("Each backend's step on 1 and on 2 threads, timed in alternating blocks (perf::thread_scaling,\n"
         "perf::paired_ratio): the median of the rounds and its quartiles.  A slow moment of the\n"
         "machine hits both blocks of a round, where two separate timings would each catch their\n"
-        "own luck.  matrix: OpenBLAS's thread count is switched before every call.");
-  std::printf("  %-24s %9s %15s %9s %15s\n", "shape", "openmp", "(quartiles)", "matrix", "(quartiles)");
+        "own luck.  matrix: OpenBLAS's thread count is switched before every call.  steal: the share\n"
+        "of the CPU time the hypervisor gave to another guest meanwhile (/proc/stat); a stolen\n"
+        "vCPU stalls every barrier of a 2-thread step, so a ratio measured under steal is low.");
+  std::printf("  %-24s %9s %15s %9s %15s %7s\n", "shape", "openmp", "(quartiles)", "matrix", "(quartiles)", "steal");
   std::vector<Scaling> scaling;
   std::set<std::string> done;  // a named shape reappears in the batch sweep
   for (const auto& m : all) {
@@ -167,8 +170,11 @@ int main(int argc, char** argv) {
                          thread_scaling<double>(sh, *backend_from_name(be), quick ? 0.0 : 0.3, quick ? 0.001 : 0.01,
                                                 quick ? 3 : 7)});
     const PairedRatio &o = scaling[scaling.size() - 2].r, &x = scaling.back().r;
-    std::printf("  %-24s %9.2f   [%5.2f-%5.2f] %9.2f   [%5.2f-%5.2f]\n", m.shape.c_str(), o.median, o.q1, o.q3,
-                x.median, x.q1, x.q3);
+    const double steal = std::max(o.steal, x.steal);  // NaN (printed "-") when too short to tell
+    char st[16] = "      -";
+    if (std::isfinite(steal)) std::snprintf(st, sizeof st, "%6.1f%%", 100 * steal);
+    std::printf("  %-24s %9.2f   [%5.2f-%5.2f] %9.2f   [%5.2f-%5.2f] %s\n", m.shape.c_str(), o.median, o.q1, o.q3,
+                x.median, x.q1, x.q3, st);
   }
   s.say("Small layers do not scale: a 2-4-1 step is a few hundred nanoseconds, less than waking a\n"
         "second thread.  Large ones approach 2x.  The narrow networks (16 to 128 wide) run the\n"

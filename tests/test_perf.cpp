@@ -7,6 +7,8 @@
 #include "nnlab/blas.hpp"
 
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <cmath>
 #include <dlfcn.h>
 
 #include <atomic>
@@ -228,8 +230,37 @@ TEST_CASE("thread_scaling: paired rounds of the step on 1 and 2 threads, the thr
 
 TEST_CASE("scaling.csv: a header and one row per backend and shape", "[perf]") {
   PairedRatio r;
-  r.median = 1.5, r.q1 = 1.25, r.q3 = 1.75, r.rounds = 9;
+  r.median = 1.5, r.q1 = 1.25, r.q3 = 1.75, r.rounds = 9, r.steal = 0.0125;
   const std::string csv = scaling_csv({{"double", "openmp", "16-16-16-10/b256", "width", r}});
-  CHECK(csv == "precision,backend,shape,sweep,median,q1,q3,rounds\n"
-               "double,openmp,16-16-16-10/b256,width,1.5,1.25,1.75,9\n");
+  CHECK(csv == "precision,backend,shape,sweep,median,q1,q3,rounds,steal\n"
+               "double,openmp,16-16-16-10/b256,width,1.5,1.25,1.75,9,0.0125\n");
+}
+
+TEST_CASE("cpu_ticks: /proc/stat's cpu line, total and steal, and the stolen share between two readings", "[perf]") {
+  // A line as this machine's kernel writes it: user nice system idle iowait irq softirq steal guest guest_nice.
+  const CpuTicks t = parse_cpu_ticks("cpu  552948 0 49507 302259 813 0 522 20505 7 0\ncpu0 1 2 3 4 5 6 7 8 0 0\n");
+  CHECK(t.total == 552948 + 49507 + 302259 + 813 + 522 + 20505);  // guest is already in user
+  CHECK(t.steal == 20505);
+  // An older kernel without the steal column: steal 0, total of what is there.
+  const CpuTicks old = parse_cpu_ticks("cpu  10 20 30 40");
+  CHECK(old.total == 100);
+  CHECK(old.steal == 0);
+  CHECK(parse_cpu_ticks("cpu0 1 2 3 4 5 6 7 8").total == 0);  // not the all-CPU line
+  CHECK(parse_cpu_ticks("").total == 0);
+  CHECK(steal_fraction({1000, 10}, {1400, 60}) == Approx(50.0 / 400.0));
+  CHECK(std::isnan(steal_fraction({1000, 10}, {1099, 60})));  // under 100 ticks: too short to tell
+  CHECK(steal_fraction({1000, 10}, {1099, 60}, 50) == Approx(50.0 / 99.0));
+  CHECK(std::isnan(steal_fraction({1000, 10}, {1000, 10}, 0)));
+  // The live reading: monotone, and steal a share of the total.
+  const CpuTicks a = cpu_ticks();
+  volatile double x = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(30)) x = x + 1;
+  const CpuTicks b = cpu_ticks();
+  REQUIRE(a.total > 0);
+  CHECK(b.total > a.total);  // 30 ms of 10 ms ticks on every CPU
+  CHECK(b.steal >= a.steal);
+  const double f = steal_fraction(a, b, 1);
+  CHECK(f >= 0.0);
+  CHECK(f <= 1.0);
 }

@@ -8,6 +8,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cmath>
+#include <fstream>
+#include <limits>
+#include <sstream>
 #include <numeric>
 #include <random>
 #include <stdexcept>
@@ -246,6 +249,7 @@ PairedRatio paired_ratio(const std::function<void()>& a, const std::function<voi
     return std::max(1L, long(double(n) * block_seconds / std::max(s, 1e-9)));
   };
   PairedRatio r;
+  const CpuTicks ticks0 = cpu_ticks();
   r.a_calls = calls(a);
   r.b_calls = calls(b);
   std::vector<double> ratio, sa, sb;
@@ -271,7 +275,37 @@ PairedRatio paired_ratio(const std::function<void()>& a, const std::function<voi
   r.q3 = quantile(ratio, 0.75);
   r.a_seconds = quantile(sa, 0.5);
   r.b_seconds = quantile(sb, 0.5);
+  r.steal = steal_fraction(ticks0, cpu_ticks());
   return r;
+}
+
+CpuTicks parse_cpu_ticks(std::string_view proc_stat) {
+  CpuTicks t;
+  const std::string line(proc_stat.substr(0, proc_stat.find('\n')));
+  std::istringstream in(line);
+  std::string name;
+  if (!(in >> name) || name != "cpu") return t;
+  // user nice system idle iowait irq softirq steal [guest guest_nice: already in user, nice]
+  for (int i = 0; i < 8; ++i) {
+    double v = 0;
+    if (!(in >> v)) break;
+    t.total += v;
+    if (i == 7) t.steal = v;
+  }
+  return t;
+}
+
+CpuTicks cpu_ticks() {
+  std::ifstream in("/proc/stat");
+  std::string line;
+  if (!std::getline(in, line)) return {};
+  return parse_cpu_ticks(line);
+}
+
+double steal_fraction(const CpuTicks& before, const CpuTicks& after, double min_ticks) {
+  const double dt = after.total - before.total;
+  if (!(dt >= min_ticks) || dt <= 0) return std::numeric_limits<double>::quiet_NaN();
+  return std::max(0.0, after.steal - before.steal) / dt;
 }
 
 template <class T>
@@ -288,11 +322,11 @@ PairedRatio thread_scaling(const Shape& s, BackendKind kind, double seconds, dou
 }
 
 std::string scaling_csv(const std::vector<Scaling>& rows) {
-  std::string out = "precision,backend,shape,sweep,median,q1,q3,rounds\n";
+  std::string out = "precision,backend,shape,sweep,median,q1,q3,rounds,steal\n";
   for (const auto& x : rows) {
     char line[256];
-    std::snprintf(line, sizeof line, "%s,%s,%s,%s,%.4g,%.4g,%.4g,%d\n", x.precision.c_str(), x.backend.c_str(),
-                  x.shape.c_str(), x.sweep.c_str(), x.r.median, x.r.q1, x.r.q3, x.r.rounds);
+    std::snprintf(line, sizeof line, "%s,%s,%s,%s,%.4g,%.4g,%.4g,%d,%.4f\n", x.precision.c_str(), x.backend.c_str(),
+                  x.shape.c_str(), x.sweep.c_str(), x.r.median, x.r.q1, x.r.q3, x.r.rounds, x.r.steal);
     out += line;
   }
   return out;

@@ -22,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace nnlab::perf {
@@ -112,11 +113,26 @@ double seconds_per_call(const std::function<void()>& f, double min_seconds = 0.0
 // spoils a minority of the rounds, which the median ignores (the best times of two separate
 // measurements are each taken in whatever moment was luckiest for it).  At least min_rounds
 // rounds, more while the total stays under `seconds`.
+// The machine's CPU time as the kernel accounts it (/proc/stat, line "cpu", all CPUs, in
+// USER_HZ ticks): `total` = user + nice + system + idle + iowait + irq + softirq + steal, and
+// `steal` = the time a virtual CPU wanted to run while the hypervisor ran something else (a
+// neighbour on the host).  Steal on one vCPU stalls every barrier of a 2-thread step, so the
+// benchmarks record it next to every 2-thread ratio.  {0, 0} where /proc/stat is unreadable.
+struct CpuTicks {
+  double total = 0, steal = 0;
+};
+CpuTicks parse_cpu_ticks(std::string_view proc_stat);  // its first line; {0, 0} if not "cpu ..."
+CpuTicks cpu_ticks();                                  // parse_cpu_ticks of /proc/stat now
+// The share of the ticks between two readings that were stolen; NaN when fewer than
+// `min_ticks` passed (the kernel counts in 10 ms ticks: a few of them say nothing).
+double steal_fraction(const CpuTicks& before, const CpuTicks& after, double min_ticks = 100);
+
 struct PairedRatio {
   double median = 0, q1 = 0, q3 = 0;  // of the per-round ratios (quartiles: linear interpolation)
   double a_seconds = 0, b_seconds = 0;  // median seconds per call of a and of b
   int rounds = 0;
   long a_calls = 0, b_calls = 0;  // calls per block
+  double steal = 0;               // steal_fraction over the whole measurement (NaN: too short)
 };
 PairedRatio paired_ratio(const std::function<void()>& a, const std::function<void()>& b, double seconds = 1.0,
                          double block_seconds = 0.01, int min_rounds = 7);
@@ -134,7 +150,8 @@ template <class T>
 PairedRatio thread_scaling(const Shape& s, BackendKind kind, double seconds = 1.0, double block_seconds = 0.01,
                            int min_rounds = 7);
 // scaling.csv (benchmark and lab 15): one row per backend and shape,
-// precision,backend,shape,sweep,median,q1,q3,rounds: the step's time on 1 thread / time on 2.
+// precision,backend,shape,sweep,median,q1,q3,rounds,steal: the step's time on 1 thread / time on 2
+// (steal: PairedRatio::steal).
 struct Scaling {
   std::string precision, backend, shape, sweep;
   PairedRatio r;
