@@ -7,7 +7,7 @@
 # taken over windows spread across the whole run, not over seconds of one.
 #   scripts/bench.sh [preset=release] [google-benchmark flags, e.g. --benchmark_filter=double/step]
 # Results: results/bench/{backends.csv,peak.csv,scaling.csv,targets.txt,torch_*.csv}; figures with
-# scripts/plots.sh.  Takes about 15 minutes on 2 cores.
+# scripts/plots.sh.  Takes 22-35 minutes on 2 cores (README, Performance).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 preset=${1:-release}; shift || true
