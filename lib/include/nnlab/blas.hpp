@@ -61,10 +61,11 @@ int set_blas_threads(int n);
 // 2-thread steps of 8-20 ms instead of 0.14 ms were measured (README, "Threads").
 //   park_blas_threads()  ends OpenBLAS's worker threads now (its blas_thread_shutdown_, the
 //                        routine it runs around fork) and keeps the thread count; the next
-//                        threaded BLAS call starts them again (OpenBLAS's lazy re-init, ~0.1
-//                        ms).  Call it from one thread, outside parallel regions, when OpenMP
-//                        takes the cores.  Returns false when there is nothing to park (not
-//                        OpenBLAS, or one without the routine).
+//                        threaded BLAS call starts them again (OpenBLAS's lazy re-init; not
+//                        measurable against the wake-up of a sleeping pool).  Parking takes
+//                        0.2-0.6 ms.  Call it from one thread, outside parallel regions, when
+//                        OpenMP takes the cores.  Returns false when there is nothing to park
+//                        with (not OpenBLAS, or one without the routine).
 bool park_blas_threads();
 // Sets the OpenMP thread count that Armadillo's own elementwise loops use (it parallelises
 // large elementwise expressions when built with OpenMP).  No effect without OpenMP.
