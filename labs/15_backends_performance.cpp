@@ -158,10 +158,12 @@ int main(int argc, char** argv) {
         "machine hits both blocks of a round, where two separate timings would each catch their\n"
         "own luck.  matrix: OpenBLAS's thread count is switched before every call.  steal: the share\n"
         "of the CPU time the hypervisor gave to another guest meanwhile (/proc/stat); a stolen\n"
-        "vCPU stalls every barrier of a 2-thread step, so a ratio measured under steal is low.");
+        "vCPU stalls every barrier of a 2-thread step, so a ratio measured under steal is low (\"-\":\n"
+        "the row's rounds were too short to tell; the whole section's share is printed below).");
   std::printf("  %-24s %9s %15s %9s %15s %7s\n", "shape", "openmp", "(quartiles)", "matrix", "(quartiles)", "steal");
   std::vector<Scaling> scaling;
   std::set<std::string> done;  // a named shape reappears in the batch sweep
+  const CpuTicks ticks0 = cpu_ticks();
   for (const auto& m : all) {
     if (m.backend != "gemm" || m.threads != 2 || !done.insert(m.shape).second) continue;
     const Shape sh = shape_from_label(m.shape);
@@ -176,6 +178,8 @@ int main(int argc, char** argv) {
     std::printf("  %-24s %9.2f   [%5.2f-%5.2f] %9.2f   [%5.2f-%5.2f] %s\n", m.shape.c_str(), o.median, o.q1, o.q3,
                 x.median, x.q1, x.q3, st);
   }
+  const double section_steal = steal_fraction(ticks0, cpu_ticks());
+  if (std::isfinite(section_steal)) s.show("CPU time stolen by the hypervisor over this section (%)", 100 * section_steal);
   s.say("Small layers do not scale: a 2-4-1 step is a few hundred nanoseconds, less than waking a\n"
         "second thread.  Large ones approach 2x.  The narrow networks (16 to 128 wide) run the\n"
         "openmp backend's samples schedule: each thread carries its own chunks of 64 samples\n"
