@@ -16,8 +16,8 @@
 #include "nnlab/perf.hpp"
 #include "nnlab/plot.hpp"
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <set>
 

@@ -146,9 +146,7 @@ void register_train(CLI::App& app, std::function<int()>& run) {
         o->backend = "mpi";
       }
       t.threads = o->threads > 0 ? o->threads : default_threads();
-      const bool blas = t.backend == BackendKind::matrix || t.backend == BackendKind::graph;
-      set_blas_threads(blas ? t.threads : 1);
-      if (!blas) park_blas_threads();  // no BLAS worker spinning beside the OpenMP threads
+      give_cores(t.backend, t.threads);
       set_openmp_threads(t.threads);
       t.progress = !o->quiet && (o->progress || ::isatty(2));
       t.log_csv = o->log;

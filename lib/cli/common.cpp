@@ -45,11 +45,7 @@ void add_backend_options(CLI::App* sub, BackendOpts& o, bool with_graph) {
 std::unique_ptr<Backend<double>> make(const BackendOpts& o) {
   const int n = o.threads > 0 ? o.threads : default_threads();
   const auto kind = *backend_from_name(o.backend);
-  // One owner of the cores at a time: OpenMP loops with BLAS threads spinning beside
-  // them oversubscribe the machine (see README, "Threads").
-  const bool blas = kind == BackendKind::matrix || kind == BackendKind::graph;
-  set_blas_threads(blas ? n : 1);
-  if (!blas) park_blas_threads();  // no BLAS worker spinning beside the OpenMP threads
+  give_cores(kind, n);  // one owner of the cores at a time (README, "Threads")
   set_openmp_threads(n);
   return make_backend<double>(kind, n);
 }

@@ -1,5 +1,6 @@
 // The parts of the backend interface that every backend shares, and the factory.
 #include "nnlab/backend.hpp"
+#include "nnlab/blas.hpp"
 
 #include "nnlab/error.hpp"
 #include "nnlab/optim.hpp"
@@ -23,6 +24,12 @@ std::string_view name(BackendKind b) {
 std::optional<BackendKind> backend_from_name(std::string_view s) {
   for (auto b : kAllBackends) if (name(b) == s) return b;
   return std::nullopt;
+}
+
+void give_cores(BackendKind kind, int threads) {
+  const bool blas = kind == BackendKind::matrix || kind == BackendKind::graph;
+  set_blas_threads(blas ? threads : 1);
+  if (!blas) park_blas_threads();  // no BLAS worker spinning beside the backend's own threads
 }
 
 template <class T>

@@ -62,8 +62,7 @@ double flops(const Shape& s, Op op) {
 }
 
 void use_threads(BackendKind kind, int threads) {
-  set_blas_threads(kind == BackendKind::openmp ? 1 : threads);
-  if (kind == BackendKind::openmp) park_blas_threads();  // no spinning BLAS worker beside the team
+  give_cores(kind, threads);
   set_openmp_threads(1);  // Armadillo's own elementwise loops stay serial
 }
 

@@ -95,6 +95,11 @@ template <class T = double> class Backend {
 template <class T = double>
 std::unique_ptr<Backend<T>> make_backend(BackendKind kind, int threads = 1);
 
+// One owner of the cores (README, "Threads"): matrix and graph compute in OpenBLAS, which gets
+// `threads`; the others run loops of their own (OpenMP for openmp and mpi), so OpenBLAS gets 1
+// thread and its idle workers are parked (park_blas_threads, nnlab/blas.hpp).
+void give_cores(BackendKind kind, int threads);
+
 // How the openmp backend shares its work among threads (the same sums, the same bits, either
 // way; lib/src/backend_openmp.cpp): tiles = the threads share the tiles of each product;
 // samples = each thread carries its own chunks of samples through all the layers; automatic

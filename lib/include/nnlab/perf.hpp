@@ -43,7 +43,7 @@ enum class Op { forward, backward, step };
 const char* name(Op op);
 double flops(const Shape& s, Op op);
 
-// BLAS threads for matrix; for openmp, 1 BLAS thread and its workers parked (park_blas_threads)
+// give_cores(kind, threads) (nnlab/backend.hpp), and Armadillo's own elementwise loops serial
 void use_threads(BackendKind kind, int threads);
 
 template <class T> class Bench {
