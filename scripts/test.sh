@@ -9,7 +9,9 @@ scripts/install-deps.sh
 for preset in ci ci-noomp; do
   echo "== test.sh: preset $preset"
   cmake --preset "$preset" >/dev/null
+  t0=$SECONDS
   cmake --build --preset "$preset" -j "$jobs"
+  echo "== test.sh: preset $preset built in $((SECONDS - t0)) s"
   if ! ctest --preset "$preset" -j "$jobs"; then
     # CI keeps only the end of the log: repeat the failures there, one at a time, with
     # their output (a test that passes alone is still a failure: exit 8 either way).
@@ -22,3 +24,4 @@ echo "== test.sh: fuzzing the model and CSV readers (${NNLAB_FUZZ_SECONDS:-30} s
 cmake --preset fuzz -DNNLAB_FUZZ_SECONDS="${NNLAB_FUZZ_SECONDS:-30}" >/dev/null
 cmake --build --preset fuzz -j "$jobs"
 ctest --preset fuzz
+echo "== test.sh: done in $SECONDS s"
