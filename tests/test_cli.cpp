@@ -58,7 +58,7 @@ Files write_case(const std::string& tag, std::uint64_t seed, Activation a, Loss 
 
 TEST_CASE("nnlab grad prints the library's loss and gradient on every backend", "[cli]") {
   for (Loss loss : kAllLosses) {
-    auto f = write_case("g" + std::string(name(loss)), 21 + std::size_t(loss), Activation::softplus, loss);
+    auto f = write_case(std::string("g").append(name(loss)), 21 + std::size_t(loss), Activation::softplus, loss);
     // The files hold 17 digits, so the library sees exactly the same numbers.
     const auto net = read_model(f.m);
     const arma::mat X = read_csv(f.x).t(), Y = read_csv(f.y).t();

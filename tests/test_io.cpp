@@ -2,8 +2,10 @@
 #include "helpers.hpp"
 #include "nnlab/error.hpp"
 #include "nnlab/io.hpp"
+#include "nnlab/plot.hpp"
 
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <filesystem>
 
 using namespace nnlab;
@@ -161,6 +163,26 @@ TEST_CASE("missing files, directories and devices are clear errors; writes are a
   CHECK(error_of([&] { write_file_atomic((dir / "no/such/dir/f").string(), "x"); }).find("cannot write") !=
         std::string::npos);
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a lab's table is the CSV of its columns, 17 significant digits, read back exactly", "[io]") {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / "nnlab_table_test";
+  ::setenv("NNLAB_RESULTS", dir.c_str(), 1);
+  const arma::vec x{0.1, -2.5e-300, 3.0}, y{1.0 / 3.0, 7.0, -0.0};
+  const std::string path = plot::write_table("labX", "t.csv", {"x", "y"}, {x, y});
+  ::unsetenv("NNLAB_RESULTS");
+  CHECK(path == (dir / "labX" / "t.csv").string());
+  const std::string text = read_file(path);
+  CHECK(text.substr(0, text.find('\n')) == "x,y");
+  const arma::mat back = parse_csv(text.substr(text.find('\n') + 1), "t.csv");
+  REQUIRE(back.n_rows == 3);
+  REQUIRE(back.n_cols == 2);
+  CHECK(arma::approx_equal(back.col(0), x, "absdiff", 0.0));  // exact: 17 digits round-trip
+  CHECK(arma::approx_equal(back.col(1), y, "absdiff", 0.0));
+  CHECK_THROWS_AS(plot::write_table("labX", "u.csv", {"x", "y"}, {x, arma::vec{1.0}}), std::logic_error);
+  CHECK_FALSE(fs::exists(dir / "labX" / "u.csv"));  // nothing written
+  fs::remove_all(dir);
 }
 
 TEST_CASE("the fuzzers' seed corpus and every saved crash parse without crashing", "[io][fuzz]") {

@@ -305,7 +305,7 @@ std::string to_csv(const std::vector<Point>& pts, bool ens) {
   for (const auto& p : pts) {
     s += std::to_string(p.features) + "," + fmt17(p.train_mse) + "," + fmt17(p.test_mse) + "," + fmt17(p.test_error) +
          "," + fmt17(p.weight_norm) + "," + fmt17(p.condition);
-    if (ens) s += "," + fmt17(p.ens_test_mse) + "," + fmt17(p.ens_test_error);
+    if (ens) s.append(",").append(fmt17(p.ens_test_mse)).append(",").append(fmt17(p.ens_test_error));
     s += "\n";
   }
   return s;

@@ -118,7 +118,7 @@ template <class T> Var<T> div(const Var<T>& a, const Var<T>& b) {
 
 template <class T> Var<T> pow(const Var<T>& a, T p) {
   auto o = make<T>(arma::pow(a->value, p), {a}, "pow");
-  o->label = "^" + std::to_string(double(p));
+  o->label = std::string("^").append(std::to_string(double(p)));
   Node<T>* out = o.get();
   o->backward_fn = [a, out, p] { a->grad += out->grad % (p * arma::pow(a->value, p - T(1))); };
   return o;

@@ -300,7 +300,10 @@ arma::mat read_csv(const std::string& path) { return parse_csv(read_file(path), 
 std::string csv_to_string(const arma::mat& M, const std::string& header) {
   std::string s = header.empty() ? "" : header + "\n";
   for (arma::uword r = 0; r < M.n_rows; ++r) {
-    for (arma::uword c = 0; c < M.n_cols; ++c) s += (c ? "," : "") + fmt17(M(r, c));
+    for (arma::uword c = 0; c < M.n_cols; ++c) {
+      if (c) s += ',';
+      s += fmt17(M(r, c));
+    }
     s += "\n";
   }
   return s;

@@ -4,6 +4,7 @@
 #include "nnlab/io.hpp"
 
 #include <cstdlib>
+#include <stdexcept>
 #include <filesystem>
 #include <iostream>
 #include <gnuplot-iostream.h>
@@ -26,15 +27,19 @@ std::string results_dir(const std::string& lab) {
 std::string write_table(const std::string& lab, const std::string& file,
                         const std::vector<std::string>& header, const std::vector<arma::vec>& columns) {
   const std::string path = (fs::path(results_dir(lab)) / file).string();
-  std::string s;
-  for (std::size_t i = 0; i < header.size(); ++i) s += (i ? "," : "") + header[i];
-  s += "\n";
-  const std::size_t n = columns.empty() ? 0 : columns[0].n_elem;
-  for (std::size_t r = 0; r < n; ++r) {
-    for (std::size_t c = 0; c < columns.size(); ++c) s += (c ? "," : "") + fmt17(columns[c][r]);
-    s += "\n";
+  std::string head;
+  for (std::size_t i = 0; i < header.size(); ++i) {
+    if (i) head += ',';
+    head += header[i];
   }
-  write_file_atomic(path, s);
+  arma::mat M(columns.empty() ? 0 : columns[0].n_elem, columns.size());
+  for (std::size_t c = 0; c < columns.size(); ++c) {
+    if (columns[c].n_elem != M.n_rows)
+      throw std::logic_error(std::string("plot::write_table: ") + file + ": column " + std::to_string(c) + " has " +
+                             std::to_string(columns[c].n_elem) + " rows, column 0 has " + std::to_string(M.n_rows));
+    M.col(c) = columns[c];
+  }
+  write_file_atomic(path, csv_to_string(M, head));
   return path;
 }
 
