@@ -52,7 +52,7 @@ TEST_CASE("park_blas_threads ends OpenBLAS's workers, keeps the count, and a thr
   nnlab::set_blas_threads(old);
 }
 
-TEST_CASE("give_cores: OpenBLAS gets the threads for matrix and graph, 1 (its workers parked) for the others", "[blas]") {
+TEST_CASE("give_cores: OpenBLAS gets the threads for matrix and graph, 1 (its workers parked) for the others and on 1 thread", "[blas]") {
   const int old = nnlab::set_blas_threads(2);
   arma::mat A(400, 300, arma::fill::ones), B(300, 200, arma::fill::ones);
   for (auto k : nnlab::kAllBackends) {
@@ -66,6 +66,13 @@ TEST_CASE("give_cores: OpenBLAS gets the threads for matrix and graph, 1 (its wo
     CHECK(nnlab::blas_info().threads == (blas ? 2 : 1));
     if (blas) CHECK(process_threads() == with_pool);
     else CHECK(process_threads() < with_pool);
+    // On 1 thread every backend parks the workers, matrix and graph included.
+    nnlab::set_blas_threads(2);
+    REQUIRE(arma::mat(A * B)(0, 0) == 300.0);
+    const std::size_t again = process_threads();
+    nnlab::give_cores(k, 1);
+    CHECK(nnlab::blas_info().threads == 1);
+    CHECK(process_threads() < again);
   }
   nnlab::set_blas_threads(old);
 }

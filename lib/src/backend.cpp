@@ -29,7 +29,7 @@ std::optional<BackendKind> backend_from_name(std::string_view s) {
 void give_cores(BackendKind kind, int threads) {
   const bool blas = kind == BackendKind::matrix || kind == BackendKind::graph;
   set_blas_threads(blas ? threads : 1);
-  if (!blas) park_blas_threads();  // no BLAS worker spinning beside the backend's own threads
+  if (!blas || threads == 1) park_blas_threads();  // no idle BLAS worker spinning beside the work
 }
 
 template <class T>

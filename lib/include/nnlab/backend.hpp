@@ -97,7 +97,9 @@ std::unique_ptr<Backend<T>> make_backend(BackendKind kind, int threads = 1);
 
 // One owner of the cores (README, "Threads"): matrix and graph compute in OpenBLAS, which gets
 // `threads`; the others run loops of their own (OpenMP for openmp and mpi), so OpenBLAS gets 1
-// thread and its idle workers are parked (park_blas_threads, nnlab/blas.hpp).
+// thread and its idle workers are parked (park_blas_threads, nnlab/blas.hpp).  Matrix and graph
+// on 1 thread park them too: a worker left spinning by an earlier 2-thread product would run
+// beside the 1-thread work for its ~65 ms.
 void give_cores(BackendKind kind, int threads);
 
 // How the openmp backend shares its work among threads (the same sums, the same bits, either
