@@ -22,6 +22,8 @@ for preset in ci ci-noomp; do
 done
 echo "== test.sh: fuzzing the model and CSV readers (${NNLAB_FUZZ_SECONDS:-30} s each)"
 cmake --preset fuzz -DNNLAB_FUZZ_SECONDS="${NNLAB_FUZZ_SECONDS:-30}" >/dev/null
+t0=$SECONDS
 cmake --build --preset fuzz -j "$jobs"
+echo "== test.sh: preset fuzz built in $((SECONDS - t0)) s"
 ctest --preset fuzz
 echo "== test.sh: done in $SECONDS s"
