@@ -168,10 +168,11 @@ TEST_CASE("missing files, directories and devices are clear errors; writes are a
 TEST_CASE("a lab's table is the CSV of its columns, 17 significant digits, read back exactly", "[io]") {
   namespace fs = std::filesystem;
   const fs::path dir = fs::temp_directory_path() / "nnlab_table_test";
+  const char* was = std::getenv("NNLAB_RESULTS");
+  const std::string old = was ? was : "";
   ::setenv("NNLAB_RESULTS", dir.c_str(), 1);
   const arma::vec x{0.1, -2.5e-300, 3.0}, y{1.0 / 3.0, 7.0, -0.0};
   const std::string path = plot::write_table("labX", "t.csv", {"x", "y"}, {x, y});
-  ::unsetenv("NNLAB_RESULTS");
   CHECK(path == (dir / "labX" / "t.csv").string());
   const std::string text = read_file(path);
   CHECK(text.substr(0, text.find('\n')) == "x,y");
@@ -182,6 +183,8 @@ TEST_CASE("a lab's table is the CSV of its columns, 17 significant digits, read 
   CHECK(arma::approx_equal(back.col(1), y, "absdiff", 0.0));
   CHECK_THROWS_AS(plot::write_table("labX", "u.csv", {"x", "y"}, {x, arma::vec{1.0}}), std::logic_error);
   CHECK_FALSE(fs::exists(dir / "labX" / "u.csv"));  // nothing written
+  if (was) ::setenv("NNLAB_RESULTS", old.c_str(), 1);
+  else ::unsetenv("NNLAB_RESULTS");
   fs::remove_all(dir);
 }
 
