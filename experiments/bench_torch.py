@@ -15,12 +15,23 @@ precision,op,threads,shape,seconds,cpu_per_wall (shape as nnlab labels it, e.g.
 784-256-128-10/b128; cpu_per_wall = process CPU time / wall time during the case: how many
 cores it really kept busy).
 Exit 77 when PyTorch is absent.
+
+    bench_torch.py --serve
+
+The PyTorch side of bench_backends's paired comparison (perf::paired_ratio_timed): PyTorch's
+training step timed in blocks that alternate with nnlab's, in the same seconds.  One line each
+way on stdin/stdout:
+    case <precision> <threads> <shape>   ->  ok        (builds the step, one warm-up call)
+    run <n>                              ->  <seconds> (one warm-up call, n timed calls, then
+                                                        OpenBLAS's workers parked: torch_threads.park)
+    quit
+A bad request gets "error <what>" and the server goes on.
 """
 import argparse, os, sys, time
 try:
     import torch
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from torch_threads import set_threads, cpu_per_wall
+    from torch_threads import set_threads, cpu_per_wall, park
 except ImportError:
     print("bench_torch: PyTorch not installed: skipped")
     sys.exit(77)
@@ -87,7 +98,44 @@ def cases(sizes, m, dtype):
     return {"forward": forward, "backward": backward, "step": step}
 
 
+def parse_label(shape):
+    """'784-256-128-10/b128' -> ([784, 256, 128, 10], 128)."""
+    sizes, m = shape.split("/b")
+    return [int(n) for n in sizes.split("-")], int(m)
+
+
+def serve():
+    dtypes = {"double": torch.float64, "float": torch.float32}
+    step = None
+    for line in sys.stdin:
+        w = line.split()
+        try:
+            if w and w[0] == "case" and len(w) == 4 and w[1] in dtypes:
+                set_threads(int(w[2]))
+                sizes, m = parse_label(w[3])
+                step = cases(sizes, m, dtypes[w[1]])["step"]
+                step()
+                reply = "ok"
+            elif w and w[0] == "run" and len(w) == 2 and step is not None:
+                n = int(w[1])
+                step()
+                t0 = time.perf_counter()
+                for _ in range(n):
+                    step()
+                reply = repr(time.perf_counter() - t0)
+                park()
+            elif w == ["quit"]:
+                return
+            else:
+                reply = "error bad request: " + line.strip()
+        except (ValueError, RuntimeError) as e:
+            reply = f"error {e}"
+        print(reply, flush=True)
+
+
 def main():
+    if sys.argv[1:] == ["--serve"]:
+        return serve()
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default="results/bench/torch.csv")
     ap.add_argument("--min-time", type=float, default=0.2)

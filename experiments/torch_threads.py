@@ -38,6 +38,16 @@ def set_threads(n):
     return len(libs)
 
 
+def park():
+    """Ends OpenBLAS's worker threads now (blas_thread_shutdown_, as nnlab's park_blas_threads):
+    left alone they spin for 0.06-0.1 s after a threaded call, on the core that the other side
+    of a paired comparison is about to use.  The next threaded call starts them again."""
+    for lib in _openblas_libs():
+        fn = getattr(lib, "blas_thread_shutdown_", None)
+        if fn is not None:
+            fn()
+
+
 def cpu_per_wall(f, seconds=0.2):
     """Process CPU time / wall time while calling f repeatedly for about `seconds`."""
     w0, c0 = time.perf_counter(), time.process_time()

@@ -212,6 +212,43 @@ TEST_CASE("paired_ratio alternates equal blocks of the two calls, the order swap
   CHECK(r.median <= r.q3);
 }
 
+TEST_CASE("paired_ratio_timed: the sides' own times make the ratios; calls per block from the calibration", "[perf]") {
+  // Synthetic blocks (powers of two, so that every quotient is exact): a takes 2^-8 s a call,
+  // b 2^-10 s, except b's 4th timed block, 10 times slower (a noisy moment): the median of the
+  // rounds ignores it.
+  std::vector<long> a_asked;
+  int b_blocks = 0;
+  const double ta = std::ldexp(1.0, -8), tb = std::ldexp(1.0, -10), block = std::ldexp(1.0, -5);
+  const BlockTimer a = [&](long n) { a_asked.push_back(n); return ta * double(n); };
+  const BlockTimer b = [&](long n) { return (++b_blocks == 4 + 4 ? 10 : 1) * tb * double(n); };
+  const PairedRatio r = paired_ratio_timed(a, b, 0.0, block, 7);  // seconds = 0: exactly 7 rounds
+  REQUIRE(r.rounds == 7);
+  // Calibration: a warm-up block of 1 call, then blocks of 1, 2, 4, ... calls until one lasts a
+  // tenth of a block (a: 1 call of 3.9 ms; b: 1, 2, then 4 calls); calls = n * block / its time.
+  CHECK(r.a_calls == 8);
+  CHECK(r.b_calls == 32);
+  CHECK(a_asked == std::vector<long>{1, 1, 8, 8, 8, 8, 8, 8, 8});
+  CHECK(r.median == 4.0);
+  CHECK(r.q1 == 4.0);
+  CHECK(r.q3 == 4.0);
+  CHECK(r.a_seconds == ta);
+  CHECK(r.b_seconds == tb);
+}
+
+TEST_CASE("fma_block: the peak's loop in blocks, its flop count per call", "[perf]") {
+  // A call runs a fixed number of FMA lanes (the iterations scale down as the register's lanes
+  // go up: float calls take half as long); with OpenMP, 2 threads do twice the work.
+  CHECK(fma_call_flops<float>(1) == fma_call_flops<double>(1));
+#if defined(NNLAB_HAVE_OPENMP)
+  CHECK(fma_call_flops<double>(2) == 2 * fma_call_flops<double>(1));
+#endif
+  CHECK(fma_call_flops<double>(1) > 1e6);  // milliseconds of work, not a clock tick
+  const double s0 = fma_block<double>(1, 0), s2 = fma_block<double>(1, 2);
+  CHECK(s0 >= 0);
+  CHECK(s2 > 0);
+  CHECK(s2 < 1e29);  // the sentinel of a NaN sum: the chains stayed finite
+}
+
 TEST_CASE("thread_scaling: paired rounds of the step on 1 and 2 threads, the thread settings left for 2", "[perf]") {
   const Shape s{"small", {8, 16, 4}, 32};
   for (BackendKind k : {BackendKind::matrix, BackendKind::openmp}) {

@@ -231,20 +231,26 @@ double quantile(std::vector<double> v, double q) {
 
 PairedRatio paired_ratio(const std::function<void()>& a, const std::function<void()>& b, double seconds,
                          double block_seconds, int min_rounds) {
-  using clock = std::chrono::steady_clock;
-  const auto time = [](const std::function<void()>& f, long n) {
-    const auto t0 = clock::now();
-    for (long i = 0; i < n; ++i) f();
-    return std::chrono::duration<double>(clock::now() - t0).count();
+  const auto loop = [](const std::function<void()>& f) {
+    return [&f](long n) {
+      const auto t0 = std::chrono::steady_clock::now();
+      for (long i = 0; i < n; ++i) f();
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    };
   };
-  // Calibration: calls per block from the first call after the warm-up (doubling while
+  return paired_ratio_timed(loop(a), loop(b), seconds, block_seconds, min_rounds);
+}
+
+PairedRatio paired_ratio_timed(const BlockTimer& a, const BlockTimer& b, double seconds, double block_seconds,
+                               int min_rounds) {
+  // Calibration: calls per block from the first block after the warm-up call (doubling while
   // a block is shorter than a tenth of block_seconds, so that a fast f is not counted off
   // one clock tick).
-  const auto calls = [&](const std::function<void()>& f) {
-    f();
+  const auto calls = [&](const BlockTimer& f) {
+    f(1);
     long n = 1;
-    double s = time(f, n);
-    while (s < 0.1 * block_seconds && n < (1L << 30)) s = time(f, n *= 2);
+    double s = f(n);
+    while (s < 0.1 * block_seconds && n < (1L << 30)) s = f(n *= 2);
     return std::max(1L, long(double(n) * block_seconds / std::max(s, 1e-9)));
   };
   PairedRatio r;
@@ -256,11 +262,11 @@ PairedRatio paired_ratio(const std::function<void()>& a, const std::function<voi
   for (int k = 0; k < min_rounds || spent < seconds; ++k) {
     double ta, tb;
     if (k % 2 == 0) {
-      ta = time(a, r.a_calls);
-      tb = time(b, r.b_calls);
+      ta = a(r.a_calls);
+      tb = b(r.b_calls);
     } else {
-      tb = time(b, r.b_calls);
-      ta = time(a, r.a_calls);
+      tb = b(r.b_calls);
+      ta = a(r.a_calls);
     }
     spent += ta + tb;
     sa.push_back(ta / double(r.a_calls));
@@ -311,10 +317,21 @@ template <class T>
 PairedRatio thread_scaling(const Shape& s, BackendKind kind, double seconds, double block_seconds, int min_rounds) {
   Bench<T> b1(s, kind, 1), b2(s, kind, 2);
   PairedRatio r;
-  if (kind == BackendKind::matrix)
-    r = paired_ratio([&] { set_blas_threads(1); b1.step(); }, [&] { set_blas_threads(2); b2.step(); }, seconds,
-                     block_seconds, min_rounds);
-  else
+  if (kind == BackendKind::matrix) {
+    // Each block sets OpenBLAS's count and makes a warm-up step, untimed; the 1-thread block
+    // parks the pool's second thread first (give_cores), which would otherwise spin beside it
+    // for 0.06-0.1 s after the 2-thread block; the 2-thread block's warm-up step restarts it.
+    const auto block = [](Bench<T>& b, BackendKind k, int threads) {
+      return [&b, k, threads](long n) {
+        give_cores(k, threads);
+        b.step();
+        const auto t0 = std::chrono::steady_clock::now();
+        for (long i = 0; i < n; ++i) b.step();
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      };
+    };
+    r = paired_ratio_timed(block(b1, kind, 1), block(b2, kind, 2), seconds, block_seconds, min_rounds);
+  } else
     r = paired_ratio([&] { b1.step(); }, [&] { b2.step(); }, seconds, block_seconds, min_rounds);
   use_threads(kind, 2);
   return r;

@@ -115,7 +115,35 @@ template <class T> double fma_peak(int threads) {
   return 2.0 * C * Vec<T>::lanes * double(iters) * nt / seconds * 1e-9;
 }
 
+// One call of the block: a sixteenth of a fma_peak run, 2-4 ms.
+template <class T> long block_iters() { return 4'000'000 / Vec<T>::lanes * 8 / 16; }
+
+template <class T> double fma_block(int threads, long n) {
+  const auto t0 = std::chrono::steady_clock::now();
+  T sink = 0;
+  for (long k = 0; k < n; ++k) {
+#pragma omp parallel num_threads(threads) reduction(+ : sink)
+    sink += chains<T>(block_iters<T>(), int(k % 7));
+  }
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return sink == sink ? s : 1e30;  // keeps the loop alive
+}
+
+template <class T> double fma_call_flops(int threads) {
+  int nt = 1;
+#if defined(NNLAB_HAVE_OPENMP)
+  nt = threads;
+#else
+  (void)threads;
+#endif
+  return 2.0 * C * Vec<T>::lanes * double(block_iters<T>()) * nt;
+}
+
 template double fma_peak<float>(int);
 template double fma_peak<double>(int);
+template double fma_block<float>(int, long);
+template double fma_block<double>(int, long);
+template double fma_call_flops<float>(int);
+template double fma_call_flops<double>(int);
 
 }  // namespace nnlab::perf

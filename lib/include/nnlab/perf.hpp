@@ -83,6 +83,12 @@ template <class T> class GemmBench {
 // registers, best of 5 runs, about 0.3 s).  With threads > 1 it parks OpenBLAS's workers first
 // (park_blas_threads, nnlab/blas.hpp).
 template <class T> double fma_peak(int threads);
+// The same FMA loop as blocks of paired rounds (a perf::BlockTimer): fma_block runs n calls on
+// `threads` threads (2-4 ms each) and returns their seconds; each call is fma_call_flops
+// flops.  With them a fraction of the peak is measured in the same moments as the work it
+// judges (bench_backends), instead of against a peak measured minutes away.
+template <class T> double fma_block(int threads, long n);
+template <class T> double fma_call_flops(int threads);
 
 // One measured case and the table both the benchmark and lab 15 write (backends.csv):
 // precision,op,backend,threads,shape,sweep,flops,seconds,gflops,frac_gemm,frac_peak,
@@ -136,6 +142,14 @@ struct PairedRatio {
 };
 PairedRatio paired_ratio(const std::function<void()>& a, const std::function<void()>& b, double seconds = 1.0,
                          double block_seconds = 0.01, int min_rounds = 7);
+// The same rounds, each side timing its own blocks: block(n) runs n calls and returns their
+// seconds.  For a side that runs elsewhere (the PyTorch process of the benchmark, which times
+// its steps itself, so the pipe's latency is not counted) or that has untimed work around its
+// calls (a warm-up call, parking its threads so that they do not spin beside the other side).
+// paired_ratio(a, b) is paired_ratio_timed of blocks that time plain loops of a and of b.
+using BlockTimer = std::function<double(long n)>;
+PairedRatio paired_ratio_timed(const BlockTimer& a, const BlockTimer& b, double seconds = 1.0,
+                               double block_seconds = 0.01, int min_rounds = 7);
 // The q-quantile (0 <= q <= 1) of v, linear interpolation between order statistics (NumPy's
 // default); v is taken by value and sorted.  Throws std::invalid_argument on an empty v.
 double quantile(std::vector<double> v, double q);
@@ -143,9 +157,10 @@ double quantile(std::vector<double> v, double q);
 // How many times faster one backend's training step runs on 2 threads than on 1, by paired
 // rounds (paired_ratio: a = the step on 1 thread, b = on 2).  openmp: two backends of 1 and 2
 // OpenMP threads side by side.  matrix: its threads are OpenBLAS's, one global setting, so
-// the count is set before every call (openblas_set_num_threads stores a number; the pool's
-// second thread stays alive, as between two steps of a 2-thread run).  Leaves the BLAS and
-// OpenMP thread counts as use_threads(kind, 2) sets them.
+// each block sets the count first (give_cores: on 1 thread it also parks the pool's second
+// thread, which would spin beside the 1-thread steps after a 2-thread block) and makes one
+// warm-up step, both untimed (paired_ratio_timed).  Leaves the BLAS and OpenMP thread counts
+// as use_threads(kind, 2) sets them.
 template <class T>
 PairedRatio thread_scaling(const Shape& s, BackendKind kind, double seconds = 1.0, double block_seconds = 0.01,
                            int min_rounds = 7);
