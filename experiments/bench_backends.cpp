@@ -205,7 +205,10 @@ template <class B> BlockTimer steps_then_park(B& b) {
 
 // matrix vs PyTorch by paired rounds: blocks of PyTorch's step (each of its servers in turn,
 // the faster one's time kept: PyTorch's best thread setting differs per shape) alternate with
-// blocks of the matrix backend's step; ratio = PyTorch's time per step / nnlab's.
+// blocks of the matrix backend's step; ratio = PyTorch's time per step / nnlab's.  At least 9
+// rounds and 5 s of timed steps a case: the 1024-wide step takes 0.1-0.16 s on one thread, and
+// 3 s gave 8 rounds, too few to outvote a slow spell (0.84x in one run, 1.15x and 1.24x in the
+// next two).
 template <class T>
 PairedRatio versus_torch(const Shape& s, const char* prec, int threads, std::vector<std::unique_ptr<TorchServer>>& servers) {
   for (auto& sv : servers) sv->ask(std::string("case ") + prec + " " + std::to_string(threads) + " " + label(s));
@@ -215,7 +218,7 @@ PairedRatio versus_torch(const Shape& s, const char* prec, int threads, std::vec
     for (auto& sv : servers) best = std::min(best, std::stod(sv->ask("run " + std::to_string(n))));
     return best;
   };
-  return paired_ratio_timed(torch_block, steps_then_park(mb), 3.0, 0.05, 7);
+  return paired_ratio_timed(torch_block, steps_then_park(mb), 5.0, 0.05, 9);
 }
 
 }  // namespace
