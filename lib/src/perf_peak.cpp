@@ -119,6 +119,9 @@ template <class T> double fma_peak(int threads) {
 template <class T> long block_iters() { return 4'000'000 / Vec<T>::lanes * 8 / 16; }
 
 template <class T> double fma_block(int threads, long n) {
+#if !defined(NNLAB_HAVE_OPENMP)
+  (void)threads;  // one thread without OpenMP (fma_call_flops counts it so)
+#endif
   const auto t0 = std::chrono::steady_clock::now();
   T sink = 0;
   for (long k = 0; k < n; ++k) {
