@@ -34,7 +34,6 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
-#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -155,6 +154,7 @@ class TorchServer {
     ::close(from[1]);
     in_ = to[1];
     out_ = ::fdopen(from[0], "r");
+    if (!out_) throw std::runtime_error("bench_backends: fdopen failed");
   }
   TorchServer(const TorchServer&) = delete;
   TorchServer& operator=(const TorchServer&) = delete;
@@ -209,18 +209,9 @@ std::string paired_note(const PairedRatio& p, double best_of, double scale = 1, 
   return n;
 }
 
-// nnlab's side of a paired round against another process or a kernel: a warm-up step, n timed
-// steps, then OpenBLAS's workers parked (untimed), so that they do not spin on a core while
-// the other side's block runs (they would for 0.06-0.1 s: nnlab/blas.hpp).
-template <class B> BlockTimer steps_then_park(B& b) {
-  return [&b](long n) {
-    b.step();
-    const auto t0 = std::chrono::steady_clock::now();
-    for (long i = 0; i < n; ++i) b.step();
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    park_blas_threads();
-    return s;
-  };
+// nnlab's side of a paired round against another process or a kernel (perf::steps_then_park).
+template <class B> BlockTimer blocks_of(B& b) {
+  return [&b](long n) { return steps_then_park(b, n); };
 }
 
 // matrix vs PyTorch by paired rounds: blocks of PyTorch's step (each of its servers in turn,
@@ -238,7 +229,7 @@ PairedRatio versus_torch(const Shape& s, const char* prec, int threads, std::vec
     for (auto& sv : servers) best = std::min(best, std::stod(sv->ask("run " + std::to_string(n))));
     return best;
   };
-  return paired_ratio_timed(torch_block, steps_then_park(mb), 5.0, 0.05, 9);
+  return paired_ratio_timed(torch_block, blocks_of(mb), 5.0, 0.05, 9);
 }
 
 }  // namespace
@@ -383,17 +374,17 @@ int main(int argc, char** argv) {
   if (m2 > 0) {
     const Shape ws = shape_from_label(wide);
     Bench<double> mb(ws, BackendKind::matrix, 2);
-    const PairedRatio p = paired_ratio_timed([](long n) { return fma_block<double>(2, n); }, steps_then_park(mb),
+    const PairedRatio p = paired_ratio_timed([](long n) { return fma_block<double>(2, n); }, blocks_of(mb),
                                              3.0, 0.05, 7);
     const double per = flops(ws, Op::step) / fma_call_flops<double>(2);
-    char note[200];
     target("matrix double 2 threads " + wide + " step: fraction of double peak (paired with the FMA loop)",
            p.median * per, 0.65, "",
            paired_note(p, flops(ws, Op::step) / m2 * 1e-9 / peak["double/t2"], per, "best-of against the run's peak"));
     // The ceiling of that fraction: OpenBLAS's dgemm on the same products, paired the same way.
     GemmBench<double> g(ws, 2);
-    const PairedRatio q = paired_ratio_timed([](long n) { return fma_block<double>(2, n); }, steps_then_park(g),
+    const PairedRatio q = paired_ratio_timed([](long n) { return fma_block<double>(2, n); }, blocks_of(g),
                                              3.0, 0.05, 7);
+    char note[200];
     std::snprintf(note, sizeof note, "# for reference: gemm (the same products straight to OpenBLAS), 2 threads, "
                   "paired with the FMA loop: %.3f of the peak [%.3f-%.3f, %d rounds]\n",
                   q.median * per, q.q1 * per, q.q3 * per, q.rounds);

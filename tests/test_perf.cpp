@@ -3,6 +3,7 @@
 // step allocates nothing (malloc and posix_memalign are counted by interposition below); the
 // paired-rounds protocol (paired_ratio, thread_scaling) and the CSV they feed.
 #include "nnlab/perf.hpp"
+#include "helpers.hpp"
 
 #include "nnlab/blas.hpp"
 
@@ -233,6 +234,25 @@ TEST_CASE("paired_ratio_timed: the sides' own times make the ratios; calls per b
   CHECK(r.q3 == 4.0);
   CHECK(r.a_seconds == ta);
   CHECK(r.b_seconds == tb);
+}
+
+TEST_CASE("steps_then_park: a warm-up step and the timed steps, then OpenBLAS's workers parked", "[perf]") {
+  const int old = set_blas_threads(2);
+  GemmBench<double> g(Shape{"mid", {300, 400, 200}, 300}, 2);
+  g.step();  // threaded calls: the pool is up
+  const std::size_t with_pool = nnlab::test::process_threads();
+  const arma::mat W0 = g.W(0);
+  const double s = steps_then_park(g, 3);
+  // counted before the checks' own products below restart the pool
+  const std::size_t after = nnlab::test::process_threads_once_below(with_pool);
+  if (blas_info().openblas) CHECK(after < with_pool);          // parked
+  CHECK(s > 0);
+  CHECK(s < 10);  // seconds of three small steps, not a sentinel
+  // The block ran the products (dW(0) = dA(1) A(0)' from the yardstick's buffers) and left W alone.
+  CHECK(arma::approx_equal(g.dW(0), g.dA(1) * g.A(0).t(), "reldiff", 1e-12));
+  CHECK(arma::approx_equal(g.W(0), W0, "absdiff", 0.0));
+  if (blas_info().openblas) CHECK(blas_info().threads == 2);  // the count is kept
+  set_blas_threads(old);
 }
 
 TEST_CASE("fma_block: the peak's loop in blocks, its flop count per call", "[perf]") {

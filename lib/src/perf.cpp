@@ -313,24 +313,26 @@ double steal_fraction(const CpuTicks& before, const CpuTicks& after, double min_
   return std::max(0.0, after.steal - before.steal) / dt;
 }
 
+template <class B> double steps_then_park(B& b, long n) {
+  b.step();
+  const auto t0 = std::chrono::steady_clock::now();
+  for (long i = 0; i < n; ++i) b.step();
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  park_blas_threads();
+  return s;
+}
+
 template <class T>
 PairedRatio thread_scaling(const Shape& s, BackendKind kind, double seconds, double block_seconds, int min_rounds) {
   Bench<T> b1(s, kind, 1), b2(s, kind, 2);
   PairedRatio r;
   if (kind == BackendKind::matrix) {
-    // Each block sets OpenBLAS's count and makes a warm-up step, untimed; the 1-thread block
-    // parks the pool's second thread first (give_cores), which would otherwise spin beside it
-    // for 0.06-0.1 s after the 2-thread block; the 2-thread block's warm-up step restarts it.
-    const auto block = [](Bench<T>& b, BackendKind k, int threads) {
-      return [&b, k, threads](long n) {
-        give_cores(k, threads);
-        b.step();
-        const auto t0 = std::chrono::steady_clock::now();
-        for (long i = 0; i < n; ++i) b.step();
-        return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      };
-    };
-    r = paired_ratio_timed(block(b1, kind, 1), block(b2, kind, 2), seconds, block_seconds, min_rounds);
+    // Each block sets OpenBLAS's count; steps_then_park makes its warm-up step (on 2 threads it
+    // restarts the pool) and parks the pool after it, so that no worker spins beside the next
+    // 1-thread block.
+    r = paired_ratio_timed([&](long n) { set_blas_threads(1); return steps_then_park(b1, n); },
+                           [&](long n) { set_blas_threads(2); return steps_then_park(b2, n); }, seconds,
+                           block_seconds, min_rounds);
   } else
     r = paired_ratio([&] { b1.step(); }, [&] { b2.step(); }, seconds, block_seconds, min_rounds);
   use_threads(kind, 2);
@@ -350,6 +352,10 @@ std::string scaling_csv(const std::vector<Scaling>& rows) {
 
 template PairedRatio thread_scaling<float>(const Shape&, BackendKind, double, double, int);
 template PairedRatio thread_scaling<double>(const Shape&, BackendKind, double, double, int);
+template double steps_then_park(Bench<float>&, long);
+template double steps_then_park(Bench<double>&, long);
+template double steps_then_park(GemmBench<float>&, long);
+template double steps_then_park(GemmBench<double>&, long);
 template class Bench<float>;
 template class Bench<double>;
 template class GemmBench<float>;

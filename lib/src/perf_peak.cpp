@@ -94,8 +94,11 @@ template <class T> T chains(long iters, int seed) {
 }
 }  // namespace
 
+// Iterations of one fma_peak run: ~0.03-0.06 s.
+template <class T> long run_iters() { return 4'000'000 / Vec<T>::lanes * 8; }
+
 template <class T> double fma_peak(int threads) {
-  const long iters = 4'000'000 / Vec<T>::lanes * 8;  // ~0.03-0.06 s a run
+  const long iters = run_iters<T>();
   double seconds = 1e30;
   int nt = 1;
   if (threads > 1) park_blas_threads();  // a BLAS worker spinning after its last call would take a core
@@ -116,7 +119,7 @@ template <class T> double fma_peak(int threads) {
 }
 
 // One call of the block: a sixteenth of a fma_peak run, 2-4 ms.
-template <class T> long block_iters() { return 4'000'000 / Vec<T>::lanes * 8 / 16; }
+template <class T> long block_iters() { return run_iters<T>() / 16; }
 
 template <class T> double fma_block(int threads, long n) {
 #if !defined(NNLAB_HAVE_OPENMP)

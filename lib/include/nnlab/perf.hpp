@@ -150,6 +150,12 @@ PairedRatio paired_ratio(const std::function<void()>& a, const std::function<voi
 using BlockTimer = std::function<double(long n)>;
 PairedRatio paired_ratio_timed(const BlockTimer& a, const BlockTimer& b, double seconds = 1.0,
                                double block_seconds = 0.01, int min_rounds = 7);
+// One block of paired rounds for a Bench or GemmBench (T = float, double): a warm-up step, n
+// timed steps, then OpenBLAS's workers parked, untimed (park_blas_threads: left alone they
+// spin on a core for 0.06-0.1 s after a threaded call, beside the other side's next block).
+// Returns the n steps' seconds.  The benchmark's blocks against PyTorch and the FMA loop and
+// thread_scaling's matrix blocks are this.
+template <class B> double steps_then_park(B& b, long n);
 // The q-quantile (0 <= q <= 1) of v, linear interpolation between order statistics (NumPy's
 // default); v is taken by value and sorted.  Throws std::invalid_argument on an empty v.
 double quantile(std::vector<double> v, double q);
@@ -157,9 +163,8 @@ double quantile(std::vector<double> v, double q);
 // How many times faster one backend's training step runs on 2 threads than on 1, by paired
 // rounds (paired_ratio: a = the step on 1 thread, b = on 2).  openmp: two backends of 1 and 2
 // OpenMP threads side by side.  matrix: its threads are OpenBLAS's, one global setting, so
-// each block sets the count first (give_cores: on 1 thread it also parks the pool's second
-// thread, which would spin beside the 1-thread steps after a 2-thread block) and makes one
-// warm-up step, both untimed (paired_ratio_timed).  Leaves the BLAS and OpenMP thread counts
+// each block sets the count and runs steps_then_park (a warm-up step, the timed steps, then
+// the pool parked, so that no worker spins beside the next 1-thread block; paired_ratio_timed).  Leaves the BLAS and OpenMP thread counts
 // as use_threads(kind, 2) sets them.
 template <class T>
 PairedRatio thread_scaling(const Shape& s, BackendKind kind, double seconds = 1.0, double block_seconds = 0.01,
