@@ -18,7 +18,9 @@
 // or 32 floats; NR = 4).  A tile's MR*NR sums stay in registers during the whole loop over the
 // inner index p, which reads one MR-long piece of an A column and NR numbers of B per step:
 // 2*MR*NR flops for MR + NR loads.  Tiles are numbered row strip by row strip, so a thread
-// keeps its A strip in L2 while it walks along B.
+// keeps its A strip in L2 while it walks along B.  (This file is compiled with
+// -mprefer-vector-width=512, lib/CMakeLists.txt: otherwise GCC makes the `omp simd` loops
+// 256-bit code on an AVX-512 machine, and a tile is 16 ymm sums at half the FMA rate.)
 //
 // Determinism.  Every element of Z and dAin is one sum, C(i,j) = C0(i,j) + A(i,0) B(0,j) +
 // A(i,1) B(1,j) + ..., accumulated with std::fma in the order p = 0, 1, ..., K-1 by exactly
