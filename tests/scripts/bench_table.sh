@@ -36,8 +36,8 @@ expect "$(line 2-4-1/b4 double 1)" "| 2-4-1/b4 | double | 1 |  |  |  | 0.0004 | 
 first=$(printf '%s\n' "$out" | grep '^| [0-9]' | head -1)
 [[ $first == "| 784-256-128-10/b128 | double | 1 |"* ]] || fail "first row: $first"
 # bad input: exit 2, one line on stderr naming the file, nothing on stdout
+echo "not a header" > "$tmp/notcsv"
 for bad in "$tmp/missing.csv" "$tmp/notcsv"; do
-  echo "not a header" > "$tmp/notcsv"
   set +e
   o=$("$script" "$bad" 2> "$tmp/err"); rc=$?
   set -e

@@ -164,8 +164,8 @@ double quantile(std::vector<double> v, double q);
 // rounds (paired_ratio: a = the step on 1 thread, b = on 2).  openmp: two backends of 1 and 2
 // OpenMP threads side by side.  matrix: its threads are OpenBLAS's, one global setting, so
 // each block sets the count and runs steps_then_park (a warm-up step, the timed steps, then
-// the pool parked, so that no worker spins beside the next 1-thread block; paired_ratio_timed).  Leaves the BLAS and OpenMP thread counts
-// as use_threads(kind, 2) sets them.
+// the pool parked, so that no worker spins beside the next 1-thread block; paired_ratio_timed).
+// Leaves the BLAS and OpenMP thread counts as use_threads(kind, 2) sets them.
 template <class T>
 PairedRatio thread_scaling(const Shape& s, BackendKind kind, double seconds = 1.0, double block_seconds = 0.01,
                            int min_rounds = 7);
