@@ -20,7 +20,9 @@
 //   peak.csv       measured FMA peak, float and double, 1 and 2 threads
 //   scaling.csv    the openmp and matrix double steps' thread scaling (time on 1 thread / on 2)
 //                  by paired rounds, median and quartiles, every shape (perf::thread_scaling),
-//                  and the share of CPU time the hypervisor stole meanwhile
+//                  and the share of CPU time the hypervisor stole meanwhile; for the openmp
+//                  targets (batch >= 64) also "split" (perf::split_scaling: two 1-thread
+//                  halves of the batch side by side, nothing shared)
 //                  (targets.txt gives it for the run and for each paired ratio)
 //   targets.txt    the targets of issue 8, each with its measured ratio and PASS or MISS; the
 //                  ratios by paired rounds (perf::paired_ratio_timed), the best-of ratio beside
@@ -446,6 +448,15 @@ int main(int argc, char** argv) {
     const std::size_t batch = std::stoul(c.shape.substr(c.shape.find("/b") + 2));
     if (c.backend != "openmp" || batch < 64) continue;
     target(what, p.median, 1.85, "x", paired_note(p, sec(one) / sec(n)));
+    // Beside each openmp verdict, what two threads sharing nothing gained meanwhile
+    // (perf::split_scaling): for the narrow networks the bound of any data-parallel step.
+    std::fprintf(stderr, "bench_backends: paired re-measurement: openmp split, %s ...\n", c.shape.c_str());
+    const PairedRatio q = split_scaling<double>(shape_from_label(c.shape), 2.0, 0.02, 7);
+    scaling.back().split = q;
+    char line[256];
+    std::snprintf(line, sizeof line, "#      split: two 1-thread halves of the batch side by side, nothing shared: %.3fx  ",
+                  q.median);
+    tg << line << paired_note(q, 0) << "\n";
   }
   write_file_atomic(out + "/scaling.csv", scaling_csv(scaling));
   const double o2 = sec("double/step/openmp/t2/" + wide);

@@ -159,8 +159,16 @@ int main(int argc, char** argv) {
         "own luck.  matrix: OpenBLAS's thread count is switched before every call.  steal: the share\n"
         "of the CPU time the hypervisor gave to another guest meanwhile (/proc/stat); a stolen\n"
         "vCPU stalls every barrier of a 2-thread step, so a ratio measured under steal is low (\"-\":\n"
-        "the row's rounds were too short to tell; the whole section's share is printed below).");
-  std::printf("  %-24s %9s %15s %9s %15s %7s\n", "shape", "openmp", "(quartiles)", "matrix", "(quartiles)", "steal");
+        "the row's rounds were too short to tell; the whole section's share is printed below).\n"
+        "split: the same paired rounds for the openmp step on 1 thread against two 1-thread steps\n"
+        "side by side, each on half the batch with its own copy of the network (perf::split_scaling):\n"
+        "the same samples per thread, nothing shared.  For the narrow networks, where openmp splits\n"
+        "the batch between its threads, that is the most any data-parallel step could gain on these\n"
+        "two vCPUs at that moment: from openmp up to split is what sharing the weights costs, from\n"
+        "split up to 2 is the host's.  Wide layers split the weights' rows instead, and there the two\n"
+        "copies each stream all the weights: split is no bound for them.  (Measured at batch >= 64.)");
+  std::printf("  %-24s %9s %15s %9s %9s %15s %7s\n", "shape", "openmp", "(quartiles)", "split", "matrix", "(quartiles)",
+              "steal");
   std::vector<Scaling> scaling;
   std::set<std::string> done;  // a named shape reappears in the batch sweep
   const CpuTicks ticks0 = cpu_ticks();
@@ -171,12 +179,15 @@ int main(int argc, char** argv) {
       scaling.push_back({"double", be, m.shape, m.sweep,
                          thread_scaling<double>(sh, *backend_from_name(be), quick ? 0.0 : 0.3, quick ? 0.001 : 0.01,
                                                 quick ? 3 : 7)});
-    const PairedRatio &o = scaling[scaling.size() - 2].r, &x = scaling.back().r;
-    const double steal = std::max(o.steal, x.steal);  // NaN (printed "-") when too short to tell
-    char st[16] = "      -";
+    Scaling& os = scaling[scaling.size() - 2];
+    if (sh.batch >= 64) os.split = split_scaling<double>(sh, quick ? 0.0 : 0.3, quick ? 0.001 : 0.01, quick ? 3 : 7);
+    const PairedRatio &o = os.r, &x = scaling.back().r, &c = os.split;
+    const double steal = std::max({o.steal, x.steal, c.rounds ? c.steal : 0.0});  // NaN ("-"): too short to tell
+    char st[16] = "      -", sp[16] = "        -";
     if (std::isfinite(steal)) std::snprintf(st, sizeof st, "%6.1f%%", 100 * steal);
-    std::printf("  %-24s %9.2f   [%5.2f-%5.2f] %9.2f   [%5.2f-%5.2f] %s\n", m.shape.c_str(), o.median, o.q1, o.q3,
-                x.median, x.q1, x.q3, st);
+    if (c.rounds) std::snprintf(sp, sizeof sp, "%9.2f", c.median);
+    std::printf("  %-24s %9.2f   [%5.2f-%5.2f] %s %9.2f   [%5.2f-%5.2f] %s\n", m.shape.c_str(), o.median, o.q1, o.q3,
+                sp, x.median, x.q1, x.q3, st);
   }
   const double section_steal = steal_fraction(ticks0, cpu_ticks());
   if (std::isfinite(section_steal)) s.show("CPU time stolen by the hypervisor over this section (%)", 100 * section_steal);

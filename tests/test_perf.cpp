@@ -285,12 +285,44 @@ TEST_CASE("thread_scaling: paired rounds of the step on 1 and 2 threads, the thr
   }
 }
 
-TEST_CASE("scaling.csv: a header and one row per backend and shape", "[perf]") {
-  PairedRatio r;
+TEST_CASE("scaling.csv: a header and one row per backend and shape, split 0 where not measured", "[perf]") {
+  PairedRatio r, c;
   r.median = 1.5, r.q1 = 1.25, r.q3 = 1.75, r.rounds = 9, r.steal = 0.0125;
-  const std::string csv = scaling_csv({{"double", "openmp", "16-16-16-10/b256", "width", r}});
-  CHECK(csv == "precision,backend,shape,sweep,median,q1,q3,rounds,steal\n"
-               "double,openmp,16-16-16-10/b256,width,1.5,1.25,1.75,9,0.0125\n");
+  c.median = 1.875, c.q1 = 1.5, c.q3 = 1.9375, c.rounds = 7;
+  const std::string csv = scaling_csv({{"double", "openmp", "16-16-16-10/b256", "width", r, c},
+                                       {"double", "matrix", "16-16-16-10/b256", "width", r}});
+  CHECK(csv == "precision,backend,shape,sweep,median,q1,q3,rounds,steal,split,split_q1,split_q3\n"
+               "double,openmp,16-16-16-10/b256,width,1.5,1.25,1.75,9,0.0125,1.875,1.5,1.938\n"
+               "double,matrix,16-16-16-10/b256,width,1.5,1.25,1.75,9,0.0125,0,0,0\n");
+}
+
+TEST_CASE("split_halves: the batch cut in floor(m/2) and ceil(m/2), the layers kept", "[perf]") {
+  const Shape s{"odd", {8, 16, 4}, 5};
+  const auto [a, b] = split_halves(s);
+  CHECK(a.batch == 2);
+  CHECK(b.batch == 3);
+  CHECK(a.sizes == s.sizes);
+  CHECK(b.sizes == s.sizes);
+  CHECK(split_halves(shape_from_label("16-16-16-10/b256")).first.batch == 128);
+  CHECK(split_halves(shape_from_label("16-16-16-10/b256")).second.batch == 128);
+  CHECK_THROWS_AS(split_halves(Shape{"one", {2, 4, 1}, 1}), std::invalid_argument);
+}
+
+TEST_CASE("split_scaling: paired rounds of the whole step on 1 thread against two halves side by side", "[perf]") {
+  const Shape s{"small", {8, 16, 4}, 33};
+  for (int rep = 0; rep < 2; ++rep) {  // twice: the second call reuses the thread settings the first left
+    const PairedRatio r = split_scaling<double>(s, 0.0, 1e-4, 4);  // seconds = 0: exactly 4 rounds
+    CHECK(r.rounds == 4);
+    CHECK(r.a_seconds > 0);
+    CHECK(r.b_seconds > 0);
+    CHECK(r.median > 0);
+    CHECK(std::isfinite(r.median));
+    CHECK(r.q1 <= r.median);
+    CHECK(r.median <= r.q3);
+    const BlasInfo b = blas_info();  // use_threads(openmp, 2): OpenBLAS left at 1 thread
+    if (b.openblas) CHECK(b.threads == 1);
+  }
+  CHECK_THROWS_AS(split_scaling<double>(Shape{"one", {2, 4, 1}, 1}, 0.0, 1e-4, 2), std::invalid_argument);
 }
 
 TEST_CASE("cpu_ticks: /proc/stat's cpu line, total and steal, and the stolen share between two readings", "[perf]") {

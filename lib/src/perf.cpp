@@ -14,6 +14,9 @@
 #include <numeric>
 #include <random>
 #include <stdexcept>
+#if defined(NNLAB_HAVE_OPENMP)
+#include <omp.h>
+#endif
 
 namespace nnlab::perf {
 
@@ -339,12 +342,41 @@ PairedRatio thread_scaling(const Shape& s, BackendKind kind, double seconds, dou
   return r;
 }
 
+std::pair<Shape, Shape> split_halves(const Shape& s) {
+  if (s.batch < 2) throw std::invalid_argument("perf::split_halves: " + label(s) + ": a batch of at least 2 is needed");
+  Shape a = s, b = s;
+  a.batch = s.batch / 2;
+  b.batch = s.batch - a.batch;
+  return {a, b};
+}
+
+template <class T> PairedRatio split_scaling(const Shape& s, double seconds, double block_seconds, int min_rounds) {
+  const auto [h0, h1] = split_halves(s);
+  Bench<T> whole(s, BackendKind::openmp, 1), half0(h0, BackendKind::openmp, 1), half1(h1, BackendKind::openmp, 1);
+  use_threads(BackendKind::openmp, 2);
+  const auto halves = [&] {
+#if defined(NNLAB_HAVE_OPENMP)
+#pragma omp parallel num_threads(2)
+    {
+      if (omp_get_thread_num() == 0) half0.step();
+      else half1.step();
+    }
+#else
+    half0.step();
+    half1.step();
+#endif
+  };
+  return paired_ratio([&] { whole.step(); }, halves, seconds, block_seconds, min_rounds);
+}
+
 std::string scaling_csv(const std::vector<Scaling>& rows) {
-  std::string out = "precision,backend,shape,sweep,median,q1,q3,rounds,steal\n";
+  std::string out = "precision,backend,shape,sweep,median,q1,q3,rounds,steal,split,split_q1,split_q3\n";
   for (const auto& x : rows) {
-    char line[256];
-    std::snprintf(line, sizeof line, "%s,%s,%s,%s,%.4g,%.4g,%.4g,%d,%.4f\n", x.precision.c_str(), x.backend.c_str(),
-                  x.shape.c_str(), x.sweep.c_str(), x.r.median, x.r.q1, x.r.q3, x.r.rounds, x.r.steal);
+    const PairedRatio& c = x.split;
+    char line[320];
+    std::snprintf(line, sizeof line, "%s,%s,%s,%s,%.4g,%.4g,%.4g,%d,%.4f,%.4g,%.4g,%.4g\n", x.precision.c_str(),
+                  x.backend.c_str(), x.shape.c_str(), x.sweep.c_str(), x.r.median, x.r.q1, x.r.q3, x.r.rounds,
+                  x.r.steal, c.rounds ? c.median : 0.0, c.rounds ? c.q1 : 0.0, c.rounds ? c.q3 : 0.0);
     out += line;
   }
   return out;
@@ -352,6 +384,8 @@ std::string scaling_csv(const std::vector<Scaling>& rows) {
 
 template PairedRatio thread_scaling<float>(const Shape&, BackendKind, double, double, int);
 template PairedRatio thread_scaling<double>(const Shape&, BackendKind, double, double, int);
+template PairedRatio split_scaling<float>(const Shape&, double, double, int);
+template PairedRatio split_scaling<double>(const Shape&, double, double, int);
 template double steps_then_park(Bench<float>&, long);
 template double steps_then_park(Bench<double>&, long);
 template double steps_then_park(GemmBench<float>&, long);

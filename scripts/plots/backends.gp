@@ -4,7 +4,9 @@
 # lab 15 or by experiments/bench_backends): GFLOP/s of a double training step against width
 # and against batch, every backend at 1 thread (dashed) and 2 threads (solid), the dgemm of
 # the same products and the measured FMA peak; then the 2-thread speed-up of openmp and matrix
-# (scaling.csv: median of paired rounds, bars from the first to the third quartile).
+# (scaling.csv: median of paired rounds, bars from the first to the third quartile), and where
+# it was measured openmp's "split" (two 1-thread halves of the batch side by side, nothing
+# shared: for the narrow networks the most a data-parallel step could gain).
 set terminal pngcairo size 1500,480 font "sans,10"
 set output out
 set datafile separator whitespace
@@ -17,6 +19,9 @@ bsel(be, t) = sprintf("< awk -F, '$1==\"double\" && $2==\"step\" && $3==\"%s\" &
 # named 784-256-128-10 shapes too
 sf = dir."/scaling.csv"
 scal(be, sweep) = sprintf("< awk -F, '$1==\"double\" && $2==\"%s\" && ($4==\"%s\" || (\"%s\"==\"batch\" && $3 ~ /^784-256-128-10\\//)) {split($3,w,\"-\"); split($3,m,\"/b\"); print (\"%s\"==\"width\" ? w[1] : m[2]), $5, $6, $7}' %s | sort -n -u", be, sweep, sweep, sweep, sf)
+# openmp's split (perf::split_scaling) from the same file, where it was measured: x, median,
+# q1, q3
+splitc(sweep) = sprintf("< awk -F, '$1==\"double\" && $2==\"openmp\" && $10 > 0 && ($4==\"%s\" || (\"%s\"==\"batch\" && $3 ~ /^784-256-128-10\\//)) {split($3,w,\"-\"); split($3,m,\"/b\"); print (\"%s\"==\"width\" ? w[1] : m[2]), $10, $11, $12}' %s | sort -n -u", sweep, sweep, sweep, sf)
 peak(t) = real(system(sprintf("awk -F, '$1==\"double\" && $2==%d {print $3}' %s", t, pf)))
 p1 = peak(1); p2 = peak(2)
 set multiplot layout 1,3 title "nnlab backends: one double training step (forward + backward with dX + SGD), this machine"
@@ -45,6 +50,8 @@ plot scal("openmp", "width") using 1:2:3:4 with yerrorlines lw 2 pt 7 lc rgb "#2
      scal("matrix", "width") using 1:2:3:4 with yerrorlines lw 2 pt 7 lc rgb "#1f77b4" title "matrix, width", \
      scal("openmp", "batch") using 1:2:3:4 with yerrorlines dt 2 pt 6 lc rgb "#2ca02c" title "openmp, batch", \
      scal("matrix", "batch") using 1:2:3:4 with yerrorlines dt 2 pt 6 lc rgb "#1f77b4" title "matrix, batch", \
+     splitc("width") using 1:2 with linespoints lw 1 pt 2 ps 0.7 lc rgb "#98df8a" title "openmp split: 2 halves, nothing shared, width", \
+     splitc("batch") using 1:2 with linespoints dt 2 pt 2 ps 0.7 lc rgb "#98df8a" title "openmp split, batch", \
      2 with lines lc rgb "#d62728" dt 3 title "2x", \
      1.85 with lines lc rgb "#d62728" dt 2 title "1.85x (issue 8, openmp, batch >= 64)"
 unset multiplot

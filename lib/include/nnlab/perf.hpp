@@ -23,6 +23,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace nnlab::perf {
@@ -169,12 +170,30 @@ double quantile(std::vector<double> v, double q);
 template <class T>
 PairedRatio thread_scaling(const Shape& s, BackendKind kind, double seconds = 1.0, double block_seconds = 0.01,
                            int min_rounds = 7);
+// What two threads gain on this host, now, when they share nothing: the openmp step on 1
+// thread and the whole batch (a) against two 1-thread openmp steps side by side in one OpenMP
+// region (b), each on its own copy of the network and its own half of the batch (floor(m/2)
+// and ceil(m/2) samples: split_halves), by paired rounds; ratio = a's time / b's.  Per thread
+// the same samples as the 2-thread step, the same fork and join, both cores busy, but no
+// gradient sum and no weights crossing between the two caches.  For the narrow networks, where
+// the openmp backend splits the batch between its threads (the samples schedule), that bounds
+// what any data-parallel step can reach at that moment: the gap from the 2-thread ratio up to
+// it is what sharing the weights costs, the gap from it up to 2 is the host's.  For wide layers
+// it is no bound: there the backend splits the rows of the weights between the threads, while
+// the two copies here each stream all of them (it can come out lower than the 2-thread step).
+// Without OpenMP the halves run one after the other.  Leaves the thread settings as
+// use_threads(openmp, 2).  std::invalid_argument for a batch below 2.
+template <class T>
+PairedRatio split_scaling(const Shape& s, double seconds = 1.0, double block_seconds = 0.01, int min_rounds = 7);
+std::pair<Shape, Shape> split_halves(const Shape& s);  // batches floor(m/2), ceil(m/2)
 // scaling.csv (benchmark and lab 15): one row per backend and shape,
-// precision,backend,shape,sweep,median,q1,q3,rounds,steal: the step's time on 1 thread / time on 2
-// (steal: PairedRatio::steal).
+// precision,backend,shape,sweep,median,q1,q3,rounds,steal,split,split_q1,split_q3: the step's
+// time on 1 thread / time on 2 (steal: PairedRatio::steal), and split_scaling's median and
+// quartiles (0 where not measured: split.rounds == 0).
 struct Scaling {
   std::string precision, backend, shape, sweep;
   PairedRatio r;
+  PairedRatio split = {};
 };
 std::string scaling_csv(const std::vector<Scaling>& rows);
 
