@@ -212,6 +212,60 @@ TEMPLATE_TEST_CASE("openmp: sgd_step's in-region update gives value_and_grad + S
   }
 }
 
+// The openmp backend's determinism contract (lib/src/backend_openmp.cpp, "Determinism"),
+// element by element against a plain loop: Z(i, t) = b(i), then fma(W(i, p), A(p, t), .) for
+// p = 0, 1, ...; dW(i, p) and db(i) summed over the samples in chunks of 64, the first chunk's
+// chain from 0 straight into the sum, each later one from 0 and then added (fma for dW, + for
+// db).  Layers of 5, 16 and 40 rows: one-vector tiles (5, and 16 in float), two-vector tiles
+// and edge tiles; both schedules; 1 and 2 threads; m = 150: three chunks, the last short.
+TEMPLATE_TEST_CASE("openmp: each Z, dW and db element is the documented fma chain, whatever the tile size",
+                   "[backends][openmp]", float, double) {
+  using T = TestType;
+  const arma::uword m = 150, G = 64;
+  const auto net = random_network<double>({7, 16, 40, 5}, {Activation::tanh, Activation::relu, Activation::identity},
+                                          Loss::mse, 41, 0.5).cast<T>();
+  const arma::Mat<T> X = arma::randn<arma::Mat<T>>(7, m), Y = arma::randn<arma::Mat<T>>(5, m);
+  for (OpenmpSchedule s : {OpenmpSchedule::tiles, OpenmpSchedule::samples})
+    for (int threads : {1, 2}) {
+      Grads<T> g;
+      Cache<T> c;
+      make_openmp_backend<T>(threads, s)->value_and_grad(net, X, Y, c, g, false);
+      for (std::size_t l = 0; l < net.depth(); ++l) {
+        const auto& W = net.layers[l].W;
+        const arma::Mat<T>& Ain = l == 0 ? X : c.A[l - 1];
+        const arma::Mat<T>& dZ = c.dZ[l];
+        arma::uword bad_z = 0, bad_dw = 0, bad_db = 0;
+        for (arma::uword i = 0; i < W.n_rows; ++i) {
+          for (arma::uword t = 0; t < m; ++t) {
+            T z = net.layers[l].b(i);
+            for (arma::uword p = 0; p < W.n_cols; ++p) z = std::fma(W(i, p), Ain(p, t), z);
+            bad_z += z != c.Z[l](i, t);
+          }
+          for (arma::uword p = 0; p < W.n_cols; ++p) {
+            T sum = 0;
+            for (arma::uword t0 = 0; t0 < m; t0 += G) {
+              T part = 0;
+              for (arma::uword t = t0; t < std::min(m, t0 + G); ++t) part = std::fma(dZ(i, t), Ain(p, t), part);
+              sum = t0 == 0 ? part : sum + part;
+            }
+            bad_dw += sum != g.dW[l](i, p);
+          }
+          T sum = 0;
+          for (arma::uword t0 = 0; t0 < m; t0 += G) {
+            T part = 0;
+            for (arma::uword t = t0; t < std::min(m, t0 + G); ++t) part += dZ(i, t);
+            sum = t0 == 0 ? part : sum + part;
+          }
+          bad_db += sum != g.db[l](i);
+        }
+        INFO("schedule " << int(s) << ", " << threads << " threads, layer " << l << " (" << W.n_rows << " rows)");
+        CHECK(bad_z == 0);
+        CHECK(bad_dw == 0);
+        CHECK(bad_db == 0);
+      }
+    }
+}
+
 TEST_CASE("float instantiation agrees with double within the float tolerance", "[backends][float]") {
   for (Loss loss : kAllLosses) {
     auto c = make_case(300 + std::size_t(loss), 4, Activation::tanh, loss, 32, 0, 0.01);

@@ -15,7 +15,7 @@
 // column per step, which is as good for narrow layers and saves the copy.)
 //
 // Tiling.  C is cut into tiles of MR x NR elements (MR = two 512-bit vectors of T: 16 doubles
-// or 32 floats; NR = 4).  A tile's MR*NR sums stay in registers during the whole loop over the
+// or 32 floats; one vector, 8 or 16, for a product of at most that many rows; NR = 4).  A tile's MR*NR sums stay in registers during the whole loop over the
 // inner index p, which reads one MR-long piece of an A column and NR numbers of B per step:
 // 2*MR*NR flops for MR + NR loads.  Tiles are numbered row strip by row strip, so a thread
 // keeps its A strip in L2 while it walks along B.  (This file is compiled with
@@ -156,6 +156,9 @@ constexpr uword kMaxChunkCopies = 1 << 18;
 template <class T> struct TileSize {
   static constexpr int MR = 128 / sizeof(T);  // two 64-byte vectors: 16 doubles, 32 floats
   static constexpr int NR = 4;
+  // A product of at most this many rows gets tiles of one vector (16 floats): a 16-wide
+  // layer in float would otherwise be half zero padding (it ran slower than in double).
+  static constexpr int MR_narrow = 64 / sizeof(T);
 };
 
 // One product C (M x N, ldc = M) = C0 + op(A) B, B (K x N, ldb) column-major; op(A) = A
@@ -175,8 +178,8 @@ template <class T> struct Product {
   bool transB = false;  // B given as its transpose (N x K, ldb): B(p, j) = B[j + p*ldb]
 };
 
-template <class T> uword tile_count(const Product<T>& P) {
-  constexpr int MR = TileSize<T>::MR, NR = TileSize<T>::NR;
+template <class T, int MR> uword tile_count(const Product<T>& P) {
+  constexpr int NR = TileSize<T>::NR;
   return ((P.M + MR - 1) / MR) * ((P.N + NR - 1) / NR);
 }
 
@@ -184,11 +187,11 @@ template <class T> uword tile_count(const Product<T>& P) {
 // in L2 while it walks along B).  The MR-row strip of op(A) is packed into a (p-major, so the
 // tile reads one contiguous stream) unless `packed` says it is there already.  After the tile
 // is written, epilogue(i0, j0, mr, nr) runs on it (the activation, or g' in the backward pass,
-// fused into the product: no second pass over C); strip(i0, mr, a) runs once per strip, with
-// its first tile, on the packed strip (db's row sums).
-template <class T, class Epilogue, class Strip>
+// fused into the product: no second pass over C); strip(i0, mr, a, MR) runs once per strip,
+// with its first tile, on the packed strip (db's row sums).  MR: the tile's rows (TileSize).
+template <class T, int MR, class Epilogue, class Strip>
 inline void product_tile(const Product<T>& P, uword t, T* a, uword& packed, Epilogue& epilogue, Strip& strip) {
-  constexpr int MR = TileSize<T>::MR, NR = TileSize<T>::NR;
+  constexpr int NR = TileSize<T>::NR;
   const uword blocks = (P.N + NR - 1) / NR, K = P.K;
   const uword s = t / blocks, i0 = s * MR, j0 = (t % blocks) * NR;
   const uword mr = std::min<uword>(MR, P.M - i0), nr = std::min<uword>(NR, P.N - j0);
@@ -202,7 +205,7 @@ inline void product_tile(const Product<T>& P, uword t, T* a, uword& packed, Epil
     }
     packed = s;
   }
-  if (j0 == 0) strip(i0, mr, static_cast<const T*>(a));
+  if (j0 == 0) strip(i0, mr, static_cast<const T*>(a), uword(MR));
   T* c = P.C + i0 + j0 * P.M;
   const T* c0 = P.bias ? P.bias + i0 : nullptr;
   const T* b = P.B + (P.transB ? j0 : j0 * P.ldb);
@@ -218,32 +221,42 @@ inline void product_tile(const Product<T>& P, uword t, T* a, uword& packed, Epil
 
 // The tiles of one product, shared among the threads of the enclosing parallel region (an
 // orphaned `omp for`: called outside a region, the calling thread does them all).  pack: one
-// buffer per thread, at least K * MR long.
-template <class T, class Epilogue, class Strip>
-void gemm_tiles(const Product<T>& P, PackBuffers<T>& pack, Epilogue&& epilogue, Strip&& strip) {
+// buffer per thread, at least K * MR long.  Each element is the same fma chain whatever the
+// tile size, so the narrow tiles change no bits.
+template <class T, int MR, class Epilogue, class Strip>
+void gemm_tiles_mr(const Product<T>& P, PackBuffers<T>& pack, Epilogue& epilogue, Strip& strip) {
   int me = 0;
 #if defined(NNLAB_HAVE_OPENMP)
   me = omp_get_thread_num();
 #endif
   T* a = pack[std::size_t(me)].data();
   uword packed = ~uword(0);  // no strip packed yet
-  const uword tiles = tile_count(P);
+  const uword tiles = tile_count<T, MR>(P);
 #pragma omp for schedule(static)
-  for (uword t = 0; t < tiles; ++t) product_tile(P, t, a, packed, epilogue, strip);
+  for (uword t = 0; t < tiles; ++t) product_tile<T, MR>(P, t, a, packed, epilogue, strip);
+}
+template <class T, class Epilogue, class Strip>
+void gemm_tiles(const Product<T>& P, PackBuffers<T>& pack, Epilogue&& epilogue, Strip&& strip) {
+  if (P.M <= uword(TileSize<T>::MR_narrow)) gemm_tiles_mr<T, TileSize<T>::MR_narrow>(P, pack, epilogue, strip);
+  else gemm_tiles_mr<T, TileSize<T>::MR>(P, pack, epilogue, strip);
 }
 // All the tiles of one product on the calling thread (the samples schedule: no worksharing).
+template <class T, int MR, class Epilogue, class Strip>
+void gemm_serial_mr(const Product<T>& P, T* a, Epilogue& epilogue, Strip& strip) {
+  uword packed = ~uword(0);
+  const uword tiles = tile_count<T, MR>(P);
+  for (uword t = 0; t < tiles; ++t) product_tile<T, MR>(P, t, a, packed, epilogue, strip);
+}
 template <class T, class Epilogue, class Strip>
 void gemm_serial(const Product<T>& P, T* a, Epilogue&& epilogue, Strip&& strip) {
-  uword packed = ~uword(0);
-  const uword tiles = tile_count(P);
-  for (uword t = 0; t < tiles; ++t) product_tile(P, t, a, packed, epilogue, strip);
+  if (P.M <= uword(TileSize<T>::MR_narrow)) gemm_serial_mr<T, TileSize<T>::MR_narrow>(P, a, epilogue, strip);
+  else gemm_serial_mr<T, TileSize<T>::MR>(P, a, epilogue, strip);
 }
 
-// db[0:mr] = the row sums of a packed strip (K columns), cut into chunks of G like tile_full's
-// sums: the first chunk summed from 0 straight into the result, each later one from 0 and
-// then added.
-template <class T> void strip_row_sums(T* __restrict db, const T* __restrict a, uword K, uword G, uword mr) {
-  constexpr int MR = TileSize<T>::MR;
+// db[0:mr] = the row sums of a packed strip (K columns of MR rows), cut into chunks of G like
+// tile_full's sums: the first chunk summed from 0 straight into the result, each later one
+// from 0 and then added.
+template <class T, int MR> void strip_row_sums(T* __restrict db, const T* __restrict a, uword K, uword G, uword mr) {
   T acc[MR] = {};
   const uword K0 = G ? std::min(K, G) : K;
   for (uword p = 0; p < K0; ++p)
@@ -259,9 +272,13 @@ template <class T> void strip_row_sums(T* __restrict db, const T* __restrict a, 
   }
   for (uword i = 0; i < mr; ++i) db[i] = acc[i];
 }
+template <class T> void strip_row_sums(T* __restrict db, const T* __restrict a, uword K, uword G, uword mr, uword MR) {
+  if (MR == uword(TileSize<T>::MR_narrow)) return strip_row_sums<T, TileSize<T>::MR_narrow>(db, a, K, G, mr);
+  strip_row_sums<T, TileSize<T>::MR>(db, a, K, G, mr);
+}
 
 constexpr auto kNoEpilogue = [](uword, uword, uword, uword) {};
-constexpr auto kNoStrip = [](uword, uword, const auto*) {};
+constexpr auto kNoStrip = [](uword, uword, const auto*, uword) {};
 
 // This thread's share of S chunks (or elements), [s0, s1), contiguous.
 struct ChunkRange { uword s0, s1; };
@@ -546,8 +563,8 @@ template <class T> class OpenmpBackend final : public Backend<T> {
       const auto weight_grad = [&] {
         transpose(Ain, 0, m, AinT_.memptr());
         gemm_tiles<T>({n, k, m, dZ.memptr(), n, false, AinT_.memptr(), m, dW, nullptr, kChunk}, pack_, kNoEpilogue,
-                      [&](uword i0, uword mr, const T* a) {
-                        strip_row_sums(db + i0, a, m, kChunk, mr);
+                      [&](uword i0, uword mr, const T* a, uword MR) {
+                        strip_row_sums(db + i0, a, m, kChunk, mr, MR);
                         if (b1) optim::sgd_update(b1 + i0, db + i0, mr, up.lr);
                       });
         if (!W1) return;
@@ -635,7 +652,9 @@ template <class T> class OpenmpBackend final : public Backend<T> {
           T* db = leaves[s].db[l].memptr();
           gemm_serial<T>({n, k, t1 - t0, dZ.colptr(t0), n, false, Ain.colptr(t0), k, leaves[s].dW[l].memptr(),
                           nullptr, kChunk, true}, a, kNoEpilogue,
-                         [&](uword i0, uword mr, const T* p) { strip_row_sums(db + i0, p, t1 - t0, kChunk, mr); });
+                         [&](uword i0, uword mr, const T* p, uword MR) {
+                           strip_row_sums(db + i0, p, t1 - t0, kChunk, mr, MR);
+                         });
         }
         arma::Mat<T>* dAin = l > 0 ? &c.dA[l - 1] : dX;
         if (!dAin) continue;
