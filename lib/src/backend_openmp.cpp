@@ -15,9 +15,10 @@
 // column per step, which is as good for narrow layers and saves the copy.)
 //
 // Tiling.  C is cut into tiles of MR x NR elements (MR = two 512-bit vectors of T: 16 doubles
-// or 32 floats; one vector, 8 or 16, for a product of at most that many rows; NR = 4).  A tile's MR*NR sums stay in registers during the whole loop over the
-// inner index p, which reads one MR-long piece of an A column and NR numbers of B per step:
-// 2*MR*NR flops for MR + NR loads.  Tiles are numbered row strip by row strip, so a thread
+// or 32 floats; one vector, 8 or 16, for a product of at most that many rows; NR = 4).  A
+// tile's MR*NR sums stay in registers during the whole loop over the inner index p, which
+// reads one MR-long piece of an A column and NR numbers of B per step: 2*MR*NR flops for
+// MR + NR loads.  Tiles are numbered row strip by row strip, so a thread
 // keeps its A strip in L2 while it walks along B.  (This file is compiled with
 // -mprefer-vector-width=512, lib/CMakeLists.txt: otherwise GCC makes the `omp simd` loops
 // 256-bit code on an AVX-512 machine, and a tile is 16 ymm sums at half the FMA rate.)
