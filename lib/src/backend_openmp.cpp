@@ -220,17 +220,28 @@ inline void product_tile(const Product<T>& P, uword t, T* a, uword& packed, Epil
   epilogue(i0, j0, mr, nr);
 }
 
+// The calling thread's number in its team, and the team's size (0 and 1 outside a region).
+inline uword thread_num() {
+#if defined(NNLAB_HAVE_OPENMP)
+  return uword(omp_get_thread_num());
+#else
+  return 0;
+#endif
+}
+inline uword team_size() {
+#if defined(NNLAB_HAVE_OPENMP)
+  return uword(omp_get_num_threads());
+#else
+  return 1;
+#endif
+}
 // The tiles of one product, shared among the threads of the enclosing parallel region (an
 // orphaned `omp for`: called outside a region, the calling thread does them all).  pack: one
 // buffer per thread, at least K * MR long.  Each element is the same fma chain whatever the
 // tile size, so the narrow tiles change no bits.
 template <class T, int MR, class Epilogue, class Strip>
 void gemm_tiles_mr(const Product<T>& P, PackBuffers<T>& pack, Epilogue& epilogue, Strip& strip) {
-  int me = 0;
-#if defined(NNLAB_HAVE_OPENMP)
-  me = omp_get_thread_num();
-#endif
-  T* a = pack[std::size_t(me)].data();
+  T* a = pack[thread_num()].data();
   uword packed = ~uword(0);  // no strip packed yet
   const uword tiles = tile_count<T, MR>(P);
 #pragma omp for schedule(static)
@@ -281,14 +292,11 @@ template <class T> void strip_row_sums(T* __restrict db, const T* __restrict a, 
 constexpr auto kNoEpilogue = [](uword, uword, uword, uword) {};
 constexpr auto kNoStrip = [](uword, uword, const auto*, uword) {};
 
-// This thread's share of S chunks (or elements), [s0, s1), contiguous.
+// This thread's share of S chunks (or elements), [s0, s1), contiguous: thread t of T has
+// [t S / T, (t + 1) S / T).
 struct ChunkRange { uword s0, s1; };
 inline ChunkRange my_chunks(uword S) {
-  uword t = 0, T = 1;
-#if defined(NNLAB_HAVE_OPENMP)
-  t = uword(omp_get_thread_num());
-  T = uword(omp_get_num_threads());
-#endif
+  const uword t = thread_num(), T = team_size();
   return {t * S / T, (t + 1) * S / T};
 }
 
@@ -470,13 +478,7 @@ template <class T> class OpenmpBackend final : public Backend<T> {
     for (const auto& Ly : net.layers) P += Ly.W.n_elem + Ly.b.n_elem;
     return chunks(m) >= 2 && chunks(m) * P <= kMaxChunkCopies;
   }
-  T* my_pack() {
-#if defined(NNLAB_HAVE_OPENMP)
-    return pack_[std::size_t(omp_get_thread_num())].data();
-#else
-    return pack_[0].data();
-#endif
-  }
+  T* my_pack() { return pack_[thread_num()].data(); }
 
   // dZ[L] of columns [t0, t1) from the loss: its gradient with respect to A[L] (or, fused
   // with the output activation, to Z[L]: bce, ce), times scale, by the calling thread.
