@@ -4,6 +4,7 @@
 #include "nnlab/train.hpp"
 
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <filesystem>
 
 using namespace nnlab;
@@ -118,6 +119,8 @@ TEST_CASE("early stopping and the model choice on validation", "[train]") {
   o.patience = 5;
   o.seed = 9;
   const auto r = run<double>(net, d.X, Y, o);
+  REQUIRE(r.n_val == std::size_t(std::floor(o.val_fraction * 300)));
+  REQUIRE(r.n_val > 0);
   REQUIRE(r.stopped_early);
   REQUIRE(r.history.size() < 500);
   double best = 0;
@@ -136,6 +139,7 @@ TEST_CASE("learning-rate schedules", "[train]") {
   o.schedule = Schedule::inverse;
   o.decay = 1;
   auto r = run<double>(net, d.X, data::encode(d, Loss::mse, 1), o);
+  CHECK(r.n_val == 0);  // no validation set: the summary says so instead of "val acc 0"
   CHECK(r.history[3].lr == Approx(0.1 / 4));
   o.schedule = Schedule::step;
   o.step_size = 2;

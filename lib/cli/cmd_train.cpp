@@ -172,11 +172,13 @@ void register_train(CLI::App& app, std::function<int()>& run) {
       write_model(o->out, model);
       if (!r.history.empty()) {
         const auto& b = r.history[std::size_t(r.best_epoch - 1 - (r.history.front().epoch - 1))];
+        char val[64] = "no validation set";
+        if (r.n_val > 0) std::snprintf(val, sizeof val, "val acc %.4f on %zu samples", b.val_acc, r.n_val);
         std::fprintf(stderr,
                      "nnlab train: %zu epochs in %.2f s (%.3f s/epoch)%s; model of epoch %d (train loss %.5f, train acc "
-                     "%.4f, val acc %.4f) written to %s\n",
+                     "%.4f, %s) written to %s\n",
                      r.history.size(), r.seconds, r.seconds / double(r.history.size()),
-                     r.stopped_early ? ", stopped early" : "", r.best_epoch, b.train_loss, b.train_acc, b.val_acc,
+                     r.stopped_early ? ", stopped early" : "", r.best_epoch, b.train_loss, b.train_acc, val,
                      o->out.c_str());
       } else {
         std::cerr << "nnlab train: 0 epochs; the initial model written to " << o->out << "\n";

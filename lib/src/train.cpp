@@ -180,6 +180,7 @@ Result run(Network<T> net, const arma::mat& X, const arma::mat& Y, const Options
 
   Result r;
   r.model = net.template cast<double>();
+  r.n_val = nval;
   double best_val = -1, ls_lambda = lr0;
   int start = 0;
   if (o.resume) {

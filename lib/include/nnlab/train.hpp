@@ -60,6 +60,7 @@ struct Epoch {
 struct Result {
   Network<double> model;   // best validation accuracy (the last epoch when there is no validation set)
   int best_epoch = 0;
+  std::size_t n_val = 0;   // validation samples held out (0: no validation set; val_* are then 0)
   std::vector<Epoch> history;
   double seconds = 0;
   bool stopped_early = false;
