@@ -15,11 +15,12 @@
 // column per step, which is as good for narrow layers and saves the copy.)
 //
 // Tiling.  C is cut into tiles of MR x NR elements (MR = two 512-bit vectors of T: 16 doubles
-// or 32 floats; one vector, 8 or 16, for a product of at most that many rows; NR = 4).  A
+// or 32 floats; one vector, 8 or 16, for a product of at most that many rows; NR = 8).  A
 // tile's MR*NR sums stay in registers during the whole loop over the inner index p, which
 // reads one MR-long piece of an A column and NR numbers of B per step: 2*MR*NR flops for
 // MR + NR loads.  Tiles are numbered row strip by row strip, so a thread
-// keeps its A strip in L2 while it walks along B.  (This file is compiled with
+// keeps its A strip in L2 while it walks along B.  (NR = 8: 16 zmm sums, and half the A-strip
+// bytes per fma that NR = 4 read from L2; steps 2-9% faster, session 14.)  (This file is compiled with
 // -mprefer-vector-width=512, lib/CMakeLists.txt: otherwise GCC makes the `omp simd` loops
 // 256-bit code on an AVX-512 machine, and a tile is 16 ymm sums at half the FMA rate.)
 //
@@ -156,7 +157,7 @@ constexpr uword kMaxChunkCopies = 1 << 18;
 
 template <class T> struct TileSize {
   static constexpr int MR = 128 / sizeof(T);  // two 64-byte vectors: 16 doubles, 32 floats
-  static constexpr int NR = 4;
+  static constexpr int NR = 8;
   // A product of at most this many rows gets tiles of one vector (16 floats): a 16-wide
   // layer in float would otherwise be half zero padding (it ran slower than in double).
   static constexpr int MR_narrow = 64 / sizeof(T);
@@ -572,8 +573,8 @@ template <class T> class OpenmpBackend final : public Backend<T> {
                       });
         if (!W1) return;
         // After the product's barrier, each thread a contiguous range of W: a stream the
-        // prefetchers follow (a tile's 16 x 4 block of W, updated in the product's epilogue,
-        // is 4 pieces 8n bytes apart: that cost as much on 2 threads as on 1).  Nothing reads
+        // prefetchers follow (a tile's MR x NR block of W, updated in the product's epilogue,
+        // is NR pieces 8n bytes apart: that cost as much on 2 threads as on 1).  Nothing reads
         // W[l] again in this step.
         const auto [e0, e1] = my_chunks(n * k);
         optim::sgd_update(W1 + e0, dW + e0, e1 - e0, up.lr);
