@@ -109,19 +109,27 @@ inline void tile_full(uword K, uword G, const T* __restrict a, const T* __restri
 }
 
 // An edge tile of mr x nr (mr <= MR, nr <= NR) through the same register kernel: its rows of C
-// go through a local MR x NR tile (the packed strip is zero-padded below mr), its columns one
-// at a time when nr < NR (B has no columns past nr).  Each element gets the same fma chain
-// as in tile_full, so the bits do not depend on where the tile boundaries fall.
+// go through a local MR x NR tile (the packed strip is zero-padded below mr), its columns NR/2
+// at a time, then one at a time, when nr < NR (B has no columns past nr; a single column is
+// MR/8 chains, latency-bound).  Each element gets the same fma chain as in tile_full, so the
+// bits do not depend on where the tile boundaries fall.
 template <class T, int MR, int NR, bool TB>
 inline void tile_edge(uword mr, uword nr, uword K, uword G, const T* a, const T* b, uword ldb, T* C, uword ldc,
                       const T* c0, uword ldc0) {
   alignas(64) T Ct[MR * NR];
   for (uword j = 0; j < nr; ++j)
     for (uword i = 0; i < uword(MR); ++i) Ct[i + j * MR] = c0 && i < mr ? c0[i + j * ldc0] : T(0);
-  if (nr == NR) tile_full<T, MR, NR, TB>(K, G, a, b, ldb, Ct, MR, Ct, MR);
-  else
-    for (uword j = 0; j < nr; ++j)
+  if (nr == NR) {
+    tile_full<T, MR, NR, TB>(K, G, a, b, ldb, Ct, MR, Ct, MR);
+  } else {
+    constexpr int NH = NR / 2;
+    uword j = 0;
+    if constexpr (NH > 1)
+      for (; j + NH <= nr; j += NH)
+        tile_full<T, MR, NH, TB>(K, G, a, b + (TB ? j : j * ldb), ldb, Ct + j * MR, MR, Ct + j * MR, MR);
+    for (; j < nr; ++j)
       tile_full<T, MR, 1, TB>(K, G, a, b + (TB ? j : j * ldb), ldb, Ct + j * MR, MR, Ct + j * MR, MR);
+  }
   for (uword j = 0; j < nr; ++j)
     for (uword i = 0; i < mr; ++i) C[i + j * ldc] = Ct[i + j * MR];
 }
