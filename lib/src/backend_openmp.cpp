@@ -9,10 +9,11 @@
 //             dAin = W' dZ           C = dAin (k x m), A-operand W' (k x n), B = dZ       (n x m)
 //             dZin = dAin o g'(Zin)  on each finished tile of dAin
 //
-// (W' is never formed: the packing of the A-operand reads W across.  For dW, the tiles
-// schedule below copies Ain' once per layer into a workspace so that B is read down contiguous
-// columns; the samples schedule reads B = Ain' straight from Ain, NR neighbouring numbers of a
-// column per step, which is as good for narrow layers and saves the copy.)
+// (W' is never formed: the packing of the A-operand reads W across.  For dW, B = Ain' is read
+// NR neighbouring numbers of a column of Ain per step: the tiles schedule below first copies
+// Ain into NR-row panels, p-major, once per layer (pack_panels: each tile then reads one
+// contiguous stream, through one pointer); the samples schedule reads Ain itself, which is as
+// good for narrow layers and saves the copy.)
 //
 // Tiling.  C is cut into tiles of MR x NR elements (MR = two 512-bit vectors of T: 16 doubles
 // or 32 floats; one vector, 8 or 16, for a product of at most that many rows; NR = 8).  A
@@ -186,6 +187,7 @@ template <class T> struct Product {
   const T* bias = nullptr;
   uword chunk = 0;
   bool transB = false;  // B given as its transpose (N x K, ldb): B(p, j) = B[j + p*ldb]
+  bool panels = false;  // B in NR-column panels, p-major: B(p, j) = B[(j/NR)*NR*K + p*NR + j%NR]
 };
 
 template <class T, int MR> uword tile_count(const Product<T>& P) {
@@ -218,11 +220,13 @@ inline void product_tile(const Product<T>& P, uword t, T* a, uword& packed, Epil
   if (j0 == 0) strip(i0, mr, static_cast<const T*>(a), uword(MR));
   T* c = P.C + i0 + j0 * P.M;
   const T* c0 = P.bias ? P.bias + i0 : nullptr;
-  const T* b = P.B + (P.transB ? j0 : j0 * P.ldb);
-  if (P.transB) {
-    if (mr == MR && nr == NR) tile_full<T, MR, NR, true>(K, P.chunk, a, b, P.ldb, c, P.M, c0, 0);
-    else tile_edge<T, MR, NR, true>(mr, nr, K, P.chunk, a, b, P.ldb, c, P.M, c0, 0);
+  if (P.transB || P.panels) {  // one pointer, NR neighbouring numbers per step
+    const T* b = P.panels ? P.B + j0 * K : P.B + j0;
+    const uword ldb = P.panels ? uword(NR) : P.ldb;
+    if (mr == MR && nr == NR) tile_full<T, MR, NR, true>(K, P.chunk, a, b, ldb, c, P.M, c0, 0);
+    else tile_edge<T, MR, NR, true>(mr, nr, K, P.chunk, a, b, ldb, c, P.M, c0, 0);
   } else {
+    const T* b = P.B + j0 * P.ldb;
     if (mr == MR && nr == NR) tile_full<T, MR, NR, false>(K, P.chunk, a, b, P.ldb, c, P.M, c0, 0);
     else tile_edge<T, MR, NR, false>(mr, nr, K, P.chunk, a, b, P.ldb, c, P.M, c0, 0);
   }
@@ -548,7 +552,7 @@ template <class T> class OpenmpBackend final : public Backend<T> {
   }
 
   // tiles: one parallel region; per layer
-  //   Ain' (copied, so that the product reads B down contiguous columns)
+  //   Ain in NR-row panels (pack_panels: each tile of dW reads B = Ain' as one stream)
   //   dW = dZ Ain', in chunks of G samples, with db(i) = the same chunked sum of dZ(i, t)
   //        taken from the packed strip of dZ
   //   dAin = W' dZ, with dZin = dAin o g'(Zin) fused into each tile (softmax: a second loop)
@@ -559,8 +563,9 @@ template <class T> class OpenmpBackend final : public Backend<T> {
     const std::size_t L = net.depth();
     const uword m = X.n_cols;
     [[maybe_unused]] const uword fmas = size_backward(net, X, c, &g, 1, dX, m);
+    constexpr uword NR = TileSize<T>::NR;
     uword maxT = 0;
-    for (const auto& Ly : net.layers) maxT = std::max(maxT, m * Ly.W.n_cols);
+    for (const auto& Ly : net.layers) maxT = std::max(maxT, m * ((Ly.W.n_cols + NR - 1) / NR * NR));
     AinT_.set_size(maxT);  // one layer's Ain' at a time (the products end at a barrier)
 #pragma omp parallel num_threads(nt_) if(fmas >= kMinParallelFmas)
     for (std::size_t l = L; l-- > 0;) {
@@ -573,8 +578,9 @@ template <class T> class OpenmpBackend final : public Backend<T> {
       T* W1 = up.net ? up.net->layers[l].W.memptr() : nullptr;  // W, updated in place
       T* b1 = up.net ? up.net->layers[l].b.memptr() : nullptr;
       const auto weight_grad = [&] {
-        transpose(Ain, 0, m, AinT_.memptr());
-        gemm_tiles<T>({n, k, m, dZ.memptr(), n, false, AinT_.memptr(), m, dW, nullptr, kChunk}, pack_, kNoEpilogue,
+        pack_panels(Ain, AinT_.memptr());
+        gemm_tiles<T>({n, k, m, dZ.memptr(), n, false, AinT_.memptr(), NR, dW, nullptr, kChunk, false, true}, pack_,
+                      kNoEpilogue,
                       [&](uword i0, uword mr, const T* a, uword MR) {
                         strip_row_sums(db + i0, a, m, kChunk, mr, MR);
                         if (b1) optim::sgd_update(b1 + i0, db + i0, mr, up.lr);
@@ -718,25 +724,23 @@ template <class T> class OpenmpBackend final : public Backend<T> {
       if (buf.size() < K * TileSize<T>::MR) buf.resize(K * TileSize<T>::MR);
   }
 
-  // Columns [c0, c1) of In, transposed: out(t, i) = In(i, t) for t in [c0, c1), out being
-  // In.n_cols x In.n_rows, column-major.  In 8 x 8 blocks so that both the reads and the
-  // writes stay within a few cache lines (32 x 32 blocks thrashed L1 at power-of-two strides).
-  // tiles: an orphaned `omp for` over the row blocks of In, like gemm_tiles; samples: each
-  // thread its own columns, all rows (transpose_serial).
-  static void transpose(const arma::Mat<T>& In, uword c0, uword c1, T* out) {
-    const uword nb = (In.n_rows + 7) / 8;
-#pragma omp for schedule(static)
-    for (uword ib = 0; ib < nb; ++ib) transpose_block_row(In, ib, c0, c1, out);
-  }
-  static void transpose_serial(const arma::Mat<T>& In, uword c0, uword c1, T* out) {
-    for (uword ib = 0; ib < (In.n_rows + 7) / 8; ++ib) transpose_block_row(In, ib, c0, c1, out);
-  }
-  static void transpose_block_row(const arma::Mat<T>& In, uword ib, uword c0, uword c1, T* out) {
-    const uword r = In.n_rows, c = In.n_cols, B = 8;
-    const T* in = In.memptr();
-    for (uword j0 = c0; j0 < c1; j0 += B)
-      for (uword j = j0; j < std::min(j0 + B, c1); ++j)
-        for (uword i = ib * B; i < std::min(ib * B + B, r); ++i) out[j + i * c] = in[i + j * r];
+  // Ain' in NR-column panels (Product::panels) for the tiles schedule's dW = dZ Ain': panel q
+  // holds rows [q NR, q NR + NR) of Ain, p-major, out[q NR m + t NR + j] = Ain(q NR + j, t),
+  // zero past the last row.  Each thread its own panels, sample by sample: it reads its rows
+  // of each column of Ain in order and writes one 64-byte piece of each panel per sample.
+  static void pack_panels(const arma::Mat<T>& In, T* __restrict out) {
+    constexpr uword NR = TileSize<T>::NR;
+    const uword k = In.n_rows, m = In.n_cols, panels = (k + NR - 1) / NR;
+    const auto [q0, q1] = my_chunks(panels);
+    for (uword t = 0; t < m; ++t) {
+      const T* in = In.colptr(t);
+      for (uword q = q0; q < q1; ++q) {
+        const uword j0 = q * NR, nr = std::min(NR, k - j0);
+        T* o = out + j0 * m + t * NR;
+        for (uword j = 0; j < NR; ++j) o[j] = j < nr ? in[j0 + j] : T(0);
+      }
+    }
+#pragma omp barrier
   }
   // g, or dZ = dA o g', on rows [i0, i0+mr) x columns [j0, j0+nr) of M-row matrices (not
   // softmax): one call when the block is whole columns, hence contiguous (narrow layers).
