@@ -72,10 +72,16 @@ using arma::uword;
 template <class T, int MR, int NR, bool TB>
 inline void fma_chain(T (&acc)[NR][MR], uword p0, uword p1, const T* __restrict a, const T* __restrict b,
                       uword ldb) {
+  // Column-major B: two pointers, 4 columns apart, and offsets 0, ldb, 2 ldb, 3 ldb (address
+  // arithmetic x86 does in the load; 8 hoisted column offsets spilled to the stack).
+  const uword l1 = ldb, l2 = 2 * ldb, l3 = 3 * ldb, l4 = 4 * ldb;
   for (uword p = p0; p < p1; ++p) {
     const T* ap = a + p * MR;
+    const T* b0 = b + p;
+    const T* b4 = NR > 4 ? b0 + l4 : b0;  // (formed only where B has those columns)
     for (int j = 0; j < NR; ++j) {
-      const T bpj = TB ? b[j + p * ldb] : b[p + j * ldb];
+      const uword off[4] = {0, l1, l2, l3};
+      const T bpj = TB ? b[j + p * ldb] : (j < 4 ? b0 : b4)[off[j % 4]];
 #pragma omp simd
       for (int i = 0; i < MR; ++i) acc[j][i] = std::fma(ap[i], bpj, acc[j][i]);
     }
