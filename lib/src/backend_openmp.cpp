@@ -81,7 +81,9 @@ inline void fma_chain(T (&acc)[NR][MR], uword p0, uword p1, const T* __restrict 
     const T* b4 = NR > 4 ? b0 + l4 : b0;  // (formed only where B has those columns)
     for (int j = 0; j < NR; ++j) {
       const uword off[4] = {0, l1, l2, l3};
-      const T bpj = TB ? b[j + p * ldb] : (j < 4 ? b0 : b4)[off[j % 4]];
+      const T* bj = j < 4 ? b0 : b4;  // (a named pointer: GCC 12's -fsanitize=undefined
+                                      // miscompiled `(j < 4 ? b0 : b4)[...]`)
+      const T bpj = TB ? b[j + p * ldb] : bj[off[j % 4]];
 #pragma omp simd
       for (int i = 0; i < MR; ++i) acc[j][i] = std::fma(ap[i], bpj, acc[j][i]);
     }
