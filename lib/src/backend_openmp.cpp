@@ -574,7 +574,7 @@ template <class T> class OpenmpBackend final : public Backend<T> {
     constexpr uword NR = TileSize<T>::NR;
     uword maxT = 0;
     for (const auto& Ly : net.layers) maxT = std::max(maxT, m * ((Ly.W.n_cols + NR - 1) / NR * NR));
-    AinT_.set_size(maxT);  // one layer's Ain' at a time (the products end at a barrier)
+    panels_.set_size(maxT);  // one layer's Ain at a time (the products end at a barrier)
 #pragma omp parallel num_threads(nt_) if(fmas >= kMinParallelFmas)
     for (std::size_t l = L; l-- > 0;) {
       const auto& W = net.layers[l].W;
@@ -586,8 +586,8 @@ template <class T> class OpenmpBackend final : public Backend<T> {
       T* W1 = up.net ? up.net->layers[l].W.memptr() : nullptr;  // W, updated in place
       T* b1 = up.net ? up.net->layers[l].b.memptr() : nullptr;
       const auto weight_grad = [&] {
-        pack_panels(Ain, AinT_.memptr());
-        gemm_tiles<T>({n, k, m, dZ.memptr(), n, false, AinT_.memptr(), NR, dW, nullptr, kChunk, false, true}, pack_,
+        pack_panels(Ain, panels_.memptr());
+        gemm_tiles<T>({n, k, m, dZ.memptr(), n, false, panels_.memptr(), NR, dW, nullptr, kChunk, false, true}, pack_,
                       kNoEpilogue,
                       [&](uword i0, uword mr, const T* a, uword MR) {
                         strip_row_sums(db + i0, a, m, kChunk, mr, MR);
@@ -735,7 +735,8 @@ template <class T> class OpenmpBackend final : public Backend<T> {
   // Ain' in NR-column panels (Product::panels) for the tiles schedule's dW = dZ Ain': panel q
   // holds rows [q NR, q NR + NR) of Ain, p-major, out[q NR m + t NR + j] = Ain(q NR + j, t),
   // zero past the last row.  Each thread its own panels, sample by sample: it reads its rows
-  // of each column of Ain in order and writes one 64-byte piece of each panel per sample.
+  // of each column of Ain in order and writes NR numbers (64 bytes in double) of each panel
+  // per sample; then a barrier, since every thread's dW tiles read every panel.
   static void pack_panels(const arma::Mat<T>& In, T* __restrict out) {
     constexpr uword NR = TileSize<T>::NR;
     const uword k = In.n_rows, m = In.n_cols, panels = (k + NR - 1) / NR;
@@ -779,8 +780,8 @@ template <class T> class OpenmpBackend final : public Backend<T> {
 
   int nt_;
   OpenmpSchedule sched_;
-  arma::Col<T> AinT_;              // Ain' of the layer being differentiated (tiles: all of it at
-                                   // once; samples: each thread its own rows)
+  arma::Col<T> panels_;            // tiles: Ain of the layer being differentiated, in NR-row
+                                   // panels (pack_panels)
   PackBuffers<T> pack_;            // one packed A strip per thread
   std::vector<Grads<T>> leaves_;   // samples: the gradients of each chunk
   std::vector<uword> leaves_key_;  // the shapes the leaves were last sized for
