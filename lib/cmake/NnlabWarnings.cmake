@@ -10,7 +10,10 @@ if(NNLAB_NATIVE)
   target_compile_options(nnlab_flags INTERFACE -march=native)
 endif()
 if(NNLAB_SANITIZE)
-  target_compile_options(nnlab_flags INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer)
+  # -fno-sanitize-recover: UBSan's default is to print a report and carry on, so a test
+  # with undefined behaviour would still pass by exit code; this makes the report fatal.
+  target_compile_options(nnlab_flags INTERFACE -fsanitize=address,undefined -fno-sanitize-recover=undefined
+                                               -fno-omit-frame-pointer)
   target_link_options(nnlab_flags INTERFACE -fsanitize=address,undefined)
 endif()
 if(NOT NNLAB_ARMA_CHECKS)
