@@ -587,8 +587,8 @@ template <class T> class OpenmpBackend final : public Backend<T> {
       T* b1 = up.net ? up.net->layers[l].b.memptr() : nullptr;
       const auto weight_grad = [&] {
         pack_panels(Ain, panels_.memptr());
-        gemm_tiles<T>({n, k, m, dZ.memptr(), n, false, panels_.memptr(), NR, dW, nullptr, kChunk, false, true}, pack_,
-                      kNoEpilogue,
+        gemm_tiles<T>({n, k, m, dZ.memptr(), n, false, panels_.memptr(), NR, dW, nullptr, kChunk,
+                       /*transB=*/false, /*panels=*/true}, pack_, kNoEpilogue,
                       [&](uword i0, uword mr, const T* a, uword MR) {
                         strip_row_sums(db + i0, a, m, kChunk, mr, MR);
                         if (b1) optim::sgd_update(b1 + i0, db + i0, mr, up.lr);
