@@ -19,6 +19,7 @@ command -v debootstrap >/dev/null || { apt-get update -qq && apt-get install -y 
 mirror=${NNLAB_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 root=$(mktemp -d "${TMPDIR:-/tmp}/nnlab-fresh-debian.XXXXXX")
 mounts=(proc sys dev dev/pts dev/shm)
+# shellcheck disable=SC2317  # (cleanup runs from the EXIT trap, which shellcheck does not follow)
 cleanup() {
   for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do
     mountpoint -q "$root/${mounts[i]}" && umount "$root/${mounts[i]}"
