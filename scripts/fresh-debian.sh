@@ -6,7 +6,7 @@
 #   sudo scripts/fresh-debian.sh run-all    scripts/run-all.sh (install, build, every lab and figure)
 # Needs root and network access to deb.debian.org (or NNLAB_DEBIAN_MIRROR); installs debootstrap
 # if it is missing.  The folder (about 4-6 GB) is removed at the end unless NNLAB_KEEP=1.
-# Exit status: the command's own.
+# Exit status: the command's own (2 for bad usage or no root, 1 if debootstrap fails).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-}" in
@@ -22,7 +22,9 @@ mounts=(proc sys dev dev/pts dev/shm)
 # shellcheck disable=SC2317  # (cleanup runs from the EXIT trap, which shellcheck does not follow)
 cleanup() {
   for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do
-    mountpoint -q "$root/${mounts[i]}" && umount "$root/${mounts[i]}"
+    if mountpoint -q "$root/${mounts[i]}"; then
+      umount "$root/${mounts[i]}" || echo "fresh-debian.sh: could not unmount $root/${mounts[i]}; the folder stays" >&2
+    fi
   done
   # Only once nothing is mounted below it (never delete through a bind mount of /dev).
   if [[ "${NNLAB_KEEP:-0}" != 1 ]] && ! grep -q " $root/" /proc/mounts; then rm -rf "$root"; fi
