@@ -27,12 +27,16 @@ TEST_CASE("generated sets: same seed, same numbers; another seed, other numbers"
     REQUIRE(arma::all(a.labels == b.labels));
     REQUIRE_FALSE(arma::approx_equal(a.X, c.X, "absdiff", 1e-12));
     REQUIRE(a.seed == 5);
+    REQUIRE(a.generated);
+    REQUIRE(by_name(n, 0).generated);  // seed 0 is a seed like any other (the summaries print it)
     const auto t = by_name(std::string(n) + ":test", 5);
     REQUIRE(t.seed == 5 + kTestSeedOffset);
+    REQUIRE(t.generated);
     for (std::size_t k = 0; k < a.classes; ++k)  // balanced classes
       REQUIRE(std::abs(double(arma::accu(a.labels == k)) - 1000.0 / double(a.classes)) <= 1);
   }
   const auto x = xor4();
+  REQUIRE_FALSE(x.generated);
   REQUIRE(x.X.n_cols == 4);
   REQUIRE(equals(arma::conv_to<arma::mat>::from(x.labels.t()), 1, 4, {1, 1, 0, 0}));
   REQUIRE(equals(x.X, 2, 4, {1, -1, 0, 0, 0, 0, 1, -1}));

@@ -37,7 +37,7 @@ void load_data(const std::string& x, const std::string& y, const std::string& da
                        std::to_string(n_in));
     X = d.X;
     Y = data::encode(d, loss, n_out);
-    what = d.name + " (" + std::to_string(X.n_cols) + " samples" + (d.seed ? ", seed " + std::to_string(d.seed) : "") + ")";
+    what = d.name + " (" + std::to_string(X.n_cols) + " samples" + (d.generated ? ", seed " + std::to_string(d.seed) : "") + ")";
     return;
   }
   const arma::mat Xr = read_csv(x), Yr = read_csv(y);

@@ -19,12 +19,14 @@ Dataset make(const std::string& name, std::size_t m, std::size_t classes, std::u
   d.labels.set_size(m);
   d.classes = classes;
   d.seed = seed;
+  d.generated = true;
   return d;
 }
 }  // namespace
 
 Dataset xor4() {
   Dataset d = make("xor4", 4, 2, 0);
+  d.generated = false;  // fixed points: no seed
   const double pts[4][2] = {{1, 0}, {-1, 0}, {0, 1}, {0, -1}};
   for (int i = 0; i < 4; ++i) {
     d.X(0, i) = pts[i][0];

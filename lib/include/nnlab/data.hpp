@@ -18,6 +18,7 @@ struct Dataset {
   arma::uvec labels;        // m, in 0..classes-1
   std::size_t classes = 2;
   std::uint64_t seed = 0;   // the seed it was generated with (0 for files)
+  bool generated = false;   // drawn with `seed` (moons, circles, spirals, blobs)
 };
 
 inline constexpr std::uint64_t kTestSeedOffset = 1000003;
