@@ -227,6 +227,25 @@ TEST_CASE("nnlab memorize writes the lectures' network; predict returns Y exactl
   REQUIRE(F(0, 0) == 0.0);
   REQUIRE(F(1, 0) == 0.0);  // ||(0.5,0.5) - (0,0)||_1 = 1
   REQUIRE(F(2, 0) == 0.0);
+  // gradcheck at the memorized points: every layer-1 pre-activation x_d - x_n,d of a point's own
+  // neurons is 0, a ReLU kink, so layer 1 cannot be verified there; a check that verifies
+  // nothing fails (exit 1, verdict kink-only).  A quarter off every point it passes.
+  r = run("gradcheck --json --model " + out + " --x " + x + " --y " + y);
+  INFO(r.err);
+  REQUIRE(r.code == 1);
+  const auto jk = nlohmann::json::parse(r.out);
+  REQUIRE(jk["passed"] == false);
+  int kink_only = 0, failed = 0;
+  for (const auto& row : jk["rows"]) {
+    kink_only += row["verdict"] == "kink-only";
+    failed += row["verdict"] == "FAIL";
+  }
+  REQUIRE(kink_only >= 4);  // at least layer 1 on each of the four backends
+  REQUIRE(failed == 0);
+  r = run("gradcheck --model " + out + " --x " + put("mem_off.csv", "0.25,0.25\n1.25,2.25\n-2.75,3.75\n2.25,-0.75\n") +
+          " --y " + y);
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
   // bad input: no output file left behind
   const std::string bad_out = (tmpdir() / "never.json").string();
   for (const std::string& args : {"memorize --x " + put("mem_b1.csv", "0.5,1\n") + " --y " + put("mem_b1y.csv", "1\n"),

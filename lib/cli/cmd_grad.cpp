@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <map>
 
 namespace nnlab::cli {
 
@@ -168,7 +169,16 @@ void register_gradcheck(CLI::App& app, std::function<int()>& run) {
         }
       }
       std::fputs(out.c_str(), stdout);
-      std::cerr << "nnlab gradcheck: " << (ok ? "passed" : "FAILED") << " (" << rows.size() << " rows, "
+      // On failure, which verdicts failed, and what a kink-only row means (nothing was verified there).
+      std::map<std::string, int> failed;
+      for (const auto& r : rows)
+        if (!r.ok) ++failed[r.verdict];
+      std::string why;
+      for (const auto& [v, k] : failed) why += (why.empty() ? ": " : ", ") + std::to_string(k) + " rows " + v;
+      if (failed.count("kink-only"))
+        why += "; kink-only: in that layer every entry's difference stencil crossed a kink (of an activation,"
+               " the hinge or |w|), so nothing there was verified: check at inputs off the kinks";
+      std::cerr << "nnlab gradcheck: " << (ok ? "passed" : "FAILED") << why << " (" << rows.size() << " rows, "
                 << d.net.n_params() << " parameters, " << (full ? "every parameter" : "8 directions")
                 << ", layer 0 = the cost J or X)\n";
       return ok ? kOk : kCheckFailed;
