@@ -20,13 +20,18 @@ namespace fs = std::filesystem;
 namespace {
 struct Run { int code; std::string out, err; };
 
+// One folder per test process, removed when the process ends.
+struct TmpDir {
+  fs::path p;
+  TmpDir() : p(fs::temp_directory_path() / ("nnlab_cli_" + std::to_string(::getpid()))) { fs::create_directories(p); }
+  ~TmpDir() {
+    std::error_code ec;
+    fs::remove_all(p, ec);
+  }
+};
 fs::path tmpdir() {
-  static const fs::path d = [] {
-    auto p = fs::temp_directory_path() / ("nnlab_cli_" + std::to_string(::getpid()));
-    fs::create_directories(p);
-    return p;
-  }();
-  return d;
+  static const TmpDir d;
+  return d.p;
 }
 
 std::string put(const std::string& name, const std::string& text) {
@@ -301,6 +306,12 @@ TEST_CASE("nnlab train and evaluate: --x/--y and --dataset, model file, JSON, ba
         "train --x " + x + " --layers 2,3,1 --activations relu,sigmoid --loss bce --out " + never,
         "train --x " + x + " --y " + y + " --layers 2,3,1 --activations relu,softmax --loss ce --out " + never,
         "train --dataset moons --layers 2,3,1 --activations relu,sigmoid --loss bce --batch 0 --out " + never,
+        // an output that cannot be written is found before the training (one line: not even the
+        // run's summary line, which comes after the data are loaded)
+        "train --dataset moons --layers 2,3,1 --activations relu,sigmoid --loss bce --epochs 1000 --out " +
+            (tmpdir() / "no_such_dir" / "m.json").string(),
+        "train --dataset moons --layers 2,3,1 --activations relu,sigmoid --loss bce --epochs 1000 --log " +
+            tmpdir().string() + " --out " + never,
         "evaluate --model " + out + " --dataset moons"}) {
     const auto b = run(args);
     INFO(args << "\n" << b.err);
@@ -348,7 +359,8 @@ TEST_CASE("nnlab double-descent: the contract's CSV, from --x/--y and from --dat
         "double-descent --x " + x + " --y " + y + " --n-train 50 --features 10,x --out " + never,
         "double-descent --x " + x + " --y " + y + " --n-train 50 --features 10 --noise 2 --out " + never,
         "double-descent --dataset nosuch --n-train 50 --features 10 --out " + never,
-        "double-descent --dataset blobs --n-train 50 --features 10 --x " + x + " --out " + never}) {
+        "double-descent --dataset blobs --n-train 50 --features 10 --x " + x + " --out " + never,
+        "double-descent --dataset blobs --n-train 50 --features 10 --out " + (tmpdir() / "no_such_dir" / "r.csv").string()}) {
     const auto b = run(args);
     INFO(args << "\n" << b.err);
     REQUIRE(b.code == 2);

@@ -162,6 +162,14 @@ TEST_CASE("missing files, directories and devices are clear errors; writes are a
   REQUIRE(files == 1);  // no temporary left behind
   CHECK(error_of([&] { write_file_atomic((dir / "no/such/dir/f").string(), "x"); }).find("cannot write") !=
         std::string::npos);
+  // check_writable: the same errors before any work, and nothing left behind when it can write.
+  CHECK(error_of([&] { check_writable((dir / "no/such/dir/f").string()); }).find("cannot write") != std::string::npos);
+  CHECK(error_of([&] { check_writable(dir.string()); }).find("is a directory") != std::string::npos);
+  check_writable((dir / "later.json").string());
+  files = 0;
+  for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator(dir)) ++files;
+  REQUIRE(files == 1);
+  CHECK_FALSE(std::filesystem::exists(dir / "later.json"));
   std::filesystem::remove_all(dir);
 }
 

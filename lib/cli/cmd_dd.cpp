@@ -61,6 +61,7 @@ void register_double_descent(CLI::App& app, std::function<int()>& run) {
       }
       if (!o->dataset.empty() && (!o->x.empty() || !o->y.empty())) throw InputError("nnlab: give either --dataset or --x/--y, not both");
       if (o->dataset.empty() && (o->x.empty() || o->y.empty())) throw InputError("nnlab: give --x and --y, or --dataset");
+      check_writable(o->out);  // before the sweep, which can take minutes
       dd::Split D;
       if (!o->dataset.empty()) {
         if (!o->ridge_grid.empty()) {

@@ -129,6 +129,9 @@ void register_train(CLI::App& app, std::function<int()>& run) {
         init = train::init_from_name(o->init);
       }
       auto net = train::init_network<double>(sizes, acts, loss, init, o->t.seed, o->l1, o->l2);
+      // Before the data and the training: a run must not end in an output it cannot write.
+      for (const std::string* p : {&o->out, &o->log, &o->checkpoint})
+        if (!p->empty()) check_writable(*p);
       arma::mat X, Y;
       std::string what;
       load_data(o->x, o->y, o->dataset, o->t.seed, loss, net.n_in(), net.n_out(), X, Y, what);

@@ -86,6 +86,17 @@ void write_file_atomic(const std::string& path, std::string_view content) {
   }
 }
 
+void check_writable(const std::string& path) {
+  if (!g_writes) return;
+  struct stat st{};
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) throw InputError(path + ": cannot write: is a directory");
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (!f) throw InputError(path + ": cannot write: " + std::strerror(errno));
+  std::fclose(f);
+  std::remove(tmp.c_str());
+}
+
 // ---------------------------------------------------------------------------- model JSON
 
 namespace {

@@ -37,6 +37,10 @@ void validate_data(const Network<double>& net, const arma::mat& X, const std::st
 
 std::string read_file(const std::string& path);  // InputError "<path>: cannot open ..."
 void write_file_atomic(const std::string& path, std::string_view content);
+// Throws the InputError write_file_atomic would ("<path>: cannot write: ...") when no file can be
+// created beside path, or path is a directory.  Called before long work (training, sweeps), so
+// that a run does not end in an output it cannot write.  Creates and removes a temporary file.
+void check_writable(const std::string& path);
 // Under mpirun every process computes the same result; only rank 0 writes it.  The CLI turns
 // writing off on the other ranks with this (write_file_atomic then does nothing).
 void set_writes_enabled(bool on);
