@@ -306,6 +306,8 @@ TEST_CASE("nnlab train and evaluate: --x/--y and --dataset, model file, JSON, ba
         "train --x " + x + " --layers 2,3,1 --activations relu,sigmoid --loss bce --out " + never,
         "train --x " + x + " --y " + y + " --layers 2,3,1 --activations relu,softmax --loss ce --out " + never,
         "train --dataset moons --layers 2,3,1 --activations relu,sigmoid --loss bce --batch 0 --out " + never,
+        // 1e12 parameters: refused up front with the memory they would need (not by the allocator)
+        "train --dataset moons --layers 2,1000000,1000000,1 --activations relu,relu,sigmoid --loss bce --out " + never,
         // an output that cannot be written is found before the training (one line: not even the
         // run's summary line, which comes after the data are loaded)
         "train --dataset moons --layers 2,3,1 --activations relu,sigmoid --loss bce --epochs 1000 --out " +
@@ -320,6 +322,9 @@ TEST_CASE("nnlab train and evaluate: --x/--y and --dataset, model file, JSON, ba
     REQUIRE(lines(b.err) == 1);
     REQUIRE_FALSE(fs::exists(never));
   }
+  // The memory estimate names the parameters and the gigabytes, before any allocation.
+  const auto big = run("train --dataset moons --layers 2,1000000,1000000,1 --activations relu,relu,sigmoid --loss bce --out " + never);
+  REQUIRE(big.err.find("1e+12 parameters need about") != std::string::npos);
 }
 
 TEST_CASE("nnlab train --checkpoint/--resume continues an interrupted run exactly", "[cli][train][checkpoint]") {

@@ -111,6 +111,20 @@ void register_train(CLI::App& app, std::function<int()>& run) {
           throw InputError("--layers " + o->layers + ": '" + t + "' is not a layer size (1..1e8)");
         sizes.push_back(v);
       }
+      // The weights, their gradients, the optimizer's state and the best model's copy: about six
+      // copies of the parameters.  Refused here, with the numbers, rather than by the allocator
+      // half-way (or by the kernel's OOM killer after the allocation succeeded).
+      {
+        double params = 0;
+        for (std::size_t l = 1; l < sizes.size(); ++l) params += double(sizes[l]) * double(sizes[l - 1] + 1);
+        const double need = 6 * 8 * params, have = double(::sysconf(_SC_PHYS_PAGES)) * double(::sysconf(_SC_PAGESIZE));
+        if (have > 0 && need > have) {
+          char msg[256];
+          std::snprintf(msg, sizeof msg, "--layers %s: %.3g parameters need about %.0f GB (weights, gradients, optimizer "
+                        "state, best model), more than this machine's %.0f GB", o->layers.c_str(), params, need / 1e9, have / 1e9);
+          throw InputError(msg);
+        }
+      }
       std::vector<Activation> acts;
       for (const auto& t : split(o->activations)) {
         const auto a = activation_from_name(t);
