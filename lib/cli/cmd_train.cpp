@@ -111,13 +111,16 @@ void register_train(CLI::App& app, std::function<int()>& run) {
           throw InputError("--layers " + o->layers + ": '" + t + "' is not a layer size (1..1e8)");
         sizes.push_back(v);
       }
-      // The weights, their gradients, the optimizer's state and the best model's copy: about six
-      // copies of the parameters.  Refused here, with the numbers, rather than by the allocator
-      // half-way (or by the kernel's OOM killer after the allocation succeeded).
+      // The weights, their gradients, the best model's copy and the optimizer's state (Adam two
+      // copies, momentum one, the line search its trial network): 3-5 copies of the parameters,
+      // 8 bytes each.  Refused here, with the numbers, rather than by the allocator half-way (or
+      // by the kernel's OOM killer after an overcommitted allocation succeeded).
       {
         double params = 0;
         for (std::size_t l = 1; l < sizes.size(); ++l) params += double(sizes[l]) * double(sizes[l - 1] + 1);
-        const double need = 6 * 8 * params, have = double(::sysconf(_SC_PHYS_PAGES)) * double(::sysconf(_SC_PAGESIZE));
+        const std::string& opt = o->t.optimizer;
+        const double copies = 3 + (opt == "adam" ? 2 : opt == "sgd" ? 0 : 1);
+        const double need = copies * 8 * params, have = double(::sysconf(_SC_PHYS_PAGES)) * double(::sysconf(_SC_PAGESIZE));
         if (have > 0 && need > have) {
           char msg[256];
           std::snprintf(msg, sizeof msg, "--layers %s: %.3g parameters need about %.0f GB (weights, gradients, optimizer "
