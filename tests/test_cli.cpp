@@ -365,13 +365,17 @@ TEST_CASE("nnlab double-descent: the contract's CSV, from --x/--y and from --dat
         "double-descent --x " + x + " --y " + y + " --n-train 50 --features 10 --noise 2 --out " + never,
         "double-descent --dataset nosuch --n-train 50 --features 10 --out " + never,
         "double-descent --dataset blobs --n-train 50 --features 10 --x " + x + " --out " + never,
-        "double-descent --dataset blobs --n-train 50 --features 10 --out " + (tmpdir() / "no_such_dir" / "r.csv").string()}) {
+        "double-descent --dataset blobs --n-train 50 --features 10 --out " + (tmpdir() / "no_such_dir" / "r.csv").string(),
+        "double-descent --dataset blobs --n-train 2000 --features 10,10000000 --out " + never}) {
     const auto b = run(args);
     INFO(args << "\n" << b.err);
     REQUIRE(b.code == 2);
     REQUIRE(lines(b.err) == 1);
     REQUIRE_FALSE(fs::exists(never));
   }
+  // p = 1e7 features on 4000 samples: refused up front with the memory one fit would need.
+  REQUIRE(run("double-descent --dataset blobs --n-train 2000 --features 10000000 --out " + never).err.find(
+              "need about 480 GB for one fit") != std::string::npos);
 }
 
 // OpenBLAS 0.3.21 falls back to its generic Prescott kernels on CPUs it does not know (5x
