@@ -93,19 +93,14 @@ void register_double_descent(CLI::App& app, std::function<int()>& run) {
         D.Yte = Y.rows(N, N + M - 1).t();
       }
       {  // one fit of the largest p: its features on the training set and their QR (2 p n), the
-         // features of the test and validation sets (p m), V (p d); 8 bytes each.  A lower bound
-         // (the threads fit several points at once): refused with the numbers, not by the
-         // allocator half-way or the OOM killer.
+         // features of the test and validation sets (p m), V (p d); 8 bytes each.  A lower bound:
+         // the threads fit several points at once.
         const double p = double(*std::max_element(opt.features.begin(), opt.features.end()));
         const double n = double(D.Xtr.n_cols), m = double(D.Xte.n_cols + D.Xva.n_cols), d = double(D.Xtr.n_rows);
-        const double need = 8 * p * (2 * n + m + d), have = double(::sysconf(_SC_PHYS_PAGES)) * double(::sysconf(_SC_PAGESIZE));
-        if (have > 0 && need > have) {
-          char msg[320];
-          std::snprintf(msg, sizeof msg, "--features %s: p = %.0f random features on %.0f training and %.0f test samples "
-                        "need about %.0f GB for one fit, more than this machine's %.0f GB", o->features.c_str(), p, n, m,
-                        need / 1e9, have / 1e9);
-          throw InputError(msg);
-        }
+        char what[200];
+        std::snprintf(what, sizeof what, "--features %s: p = %.0f random features on %.0f training and %.0f test samples, one fit,",
+                      o->features.c_str(), p, n, m);
+        require_memory(8 * p * (2 * n + m + d), what);
       }
       dd::add_label_noise(D.Ytr, o->noise, o->seed * 7 + 3);
       opt.ridge = o->ridge;

@@ -113,20 +113,16 @@ void register_train(CLI::App& app, std::function<int()>& run) {
       }
       // The weights, their gradients, the best model's copy and the optimizer's state (Adam two
       // copies, momentum one, the line search its trial network): 3-5 copies of the parameters,
-      // 8 bytes each.  Refused here, with the numbers, rather than by the allocator half-way (or
-      // by the kernel's OOM killer after an overcommitted allocation succeeded).
+      // 8 bytes each.
       {
         double params = 0;
         for (std::size_t l = 1; l < sizes.size(); ++l) params += double(sizes[l]) * double(sizes[l - 1] + 1);
         const std::string& opt = o->t.optimizer;
         const double copies = 3 + (opt == "adam" ? 2 : opt == "sgd" ? 0 : 1);
-        const double need = copies * 8 * params, have = double(::sysconf(_SC_PHYS_PAGES)) * double(::sysconf(_SC_PAGESIZE));
-        if (have > 0 && need > have) {
-          char msg[256];
-          std::snprintf(msg, sizeof msg, "--layers %s: %.3g parameters need about %.0f GB (weights, gradients, optimizer "
-                        "state, best model), more than this machine's %.0f GB", o->layers.c_str(), params, need / 1e9, have / 1e9);
-          throw InputError(msg);
-        }
+        char what[160];
+        std::snprintf(what, sizeof what, "--layers %s: %.3g parameters (weights, gradients, optimizer state, best model)",
+                      o->layers.c_str(), params);
+        require_memory(copies * 8 * params, what);
       }
       std::vector<Activation> acts;
       for (const auto& t : split(o->activations)) {

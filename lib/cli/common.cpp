@@ -6,7 +6,9 @@
 #include "nnlab/error.hpp"
 #include "nnlab/io.hpp"
 
+#include <cstdio>
 #include <thread>
+#include <unistd.h>
 
 namespace nnlab::cli {
 
@@ -24,6 +26,14 @@ Data load(const std::string& model, const std::string& x, const std::string& y) 
     d.Y = Y.t();
   }
   return d;
+}
+
+void require_memory(double bytes, const std::string& what) {
+  const double have = double(::sysconf(_SC_PHYS_PAGES)) * double(::sysconf(_SC_PAGESIZE));
+  if (have <= 0 || bytes <= have) return;
+  char gb[96];
+  std::snprintf(gb, sizeof gb, " need about %.0f GB, more than this machine's %.0f GB", bytes / 1e9, have / 1e9);
+  throw InputError(what + gb);
 }
 
 int default_threads() {

@@ -28,6 +28,10 @@ void add_backend_options(CLI::App* sub, BackendOpts& o, bool with_graph = true);
 std::unique_ptr<Backend<double>> make(const BackendOpts& o);
 // All cores, or under mpirun the cores of this machine shared by its ranks.
 int default_threads();
+// Work that cannot fit in this machine's physical memory is refused before it allocates, with the
+// numbers ("<what> need about N GB, more than this machine's M GB"), not by the allocator half-way
+// or by the kernel's OOM killer after an overcommitted allocation succeeded.  InputError.
+void require_memory(double bytes, const std::string& what);
 
 // X (rows x n, as in the file) and a one-column Y with as many rows; InputError otherwise.
 void read_xy_column(const std::string& xpath, const std::string& ypath, arma::mat& X, arma::vec& y);
