@@ -7,26 +7,27 @@
 
 #include <cmath>
 #include <filesystem>
+#include <optional>
 #include <random>
 
 namespace nnlab::data {
 
 namespace {
-Dataset make(const std::string& name, std::size_t m, std::size_t classes, std::uint64_t seed) {
+// seed: the generators' seed; none for a fixed set (xor4).
+Dataset make(const std::string& name, std::size_t m, std::size_t classes, std::optional<std::uint64_t> seed) {
   Dataset d;
   d.name = name;
   d.X.set_size(2, m);
   d.labels.set_size(m);
   d.classes = classes;
-  d.seed = seed;
-  d.generated = true;
+  d.seed = seed.value_or(0);
+  d.generated = seed.has_value();
   return d;
 }
 }  // namespace
 
 Dataset xor4() {
-  Dataset d = make("xor4", 4, 2, 0);
-  d.generated = false;  // fixed points: no seed
+  Dataset d = make("xor4", 4, 2, std::nullopt);
   const double pts[4][2] = {{1, 0}, {-1, 0}, {0, 1}, {0, -1}};
   for (int i = 0; i < 4; ++i) {
     d.X(0, i) = pts[i][0];

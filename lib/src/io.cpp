@@ -68,12 +68,14 @@ std::string read_file(const std::string& path) {
 
 namespace {
 bool g_writes = true;
+// The temporary file beside path that an atomic write goes through (renamed over path).
+std::string temp_beside(const std::string& path) { return path + ".tmp." + std::to_string(::getpid()); }
 }
 void set_writes_enabled(bool on) { g_writes = on; }
 
 void write_file_atomic(const std::string& path, std::string_view content) {
   if (!g_writes) return;
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  const std::string tmp = temp_beside(path);
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
   if (!f) throw InputError(path + ": cannot write: " + std::strerror(errno));
   const bool ok = std::fwrite(content.data(), 1, content.size(), f) == content.size() &&
@@ -90,7 +92,7 @@ void check_writable(const std::string& path) {
   if (!g_writes) return;
   struct stat st{};
   if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) throw InputError(path + ": cannot write: is a directory");
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  const std::string tmp = temp_beside(path);
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
   if (!f) throw InputError(path + ": cannot write: " + std::strerror(errno));
   std::fclose(f);
