@@ -155,6 +155,47 @@ TEST_CASE("bad input: exit 2, one line on stderr naming the file, nothing on std
   }
 }
 
+// Real-valued options: a finite number in the option's range, or exit 2 with one line that
+// names the option and the value (CLI11's own checks let "nan" through: --lr nan trained to a
+// "diverged" run, --gamma nan passed silently).
+TEST_CASE("bad real-valued options: nan, inf, out of range, trailing text", "[cli][bad-input]") {
+  auto f = write_case("opt", 3, Activation::relu, Loss::mse, 2);
+  const std::string never = (tmpdir() / "opt_never.json").string();
+  const std::string train = "train --dataset moons --layers 2,3,1 --activations relu,sigmoid --loss bce --epochs 1 --out " + never;
+  const std::string dd = "double-descent --dataset blobs --n-train 20 --features 4 --out " + never;
+  struct Bad { std::string args, option, value; };
+  for (const Bad& b : std::vector<Bad>{
+           {train + " --lr nan", "--lr", "nan"},
+           {train + " --lr inf", "--lr", "inf"},
+           {train + " --lr 0", "--lr", "0"},
+           {train + " --lr 1e-3x", "--lr", "1e-3x"},
+           {train + " --l1 -1e-9", "--l1", "-1e-9"},
+           {train + " --l2 nan", "--l2", "nan"},
+           {train + " --val nan", "--val", "nan"},
+           {train + " --val 0.95", "--val", "0.95"},
+           {train + " --schedule inverse --decay -5", "--decay", "-5"},
+           {train + " --schedule step --gamma 0", "--gamma", "0"},
+           {train + " --gamma nan", "--gamma", "nan"},
+           {dd + " --noise nan", "--noise", "nan"},
+           {dd + " --ridge -inf", "--ridge", "-inf"},
+           {"gradcheck --model " + f.m + " --x " + f.x + " --y " + f.y + " --tol nan", "--tol", "nan"}}) {
+    const auto r = run(b.args);
+    INFO(b.args << "\nstderr: " << r.err);
+    REQUIRE(r.code == 2);
+    REQUIRE(r.out.empty());
+    REQUIRE(lines(r.err) == 1);
+    REQUIRE(r.err.find(b.option + ": must be a finite number") != std::string::npos);
+    REQUIRE(r.err.find("'" + b.value + "'") != std::string::npos);
+    REQUIRE_FALSE(fs::exists(never));
+  }
+  // The edges of the ranges are accepted.
+  const auto ok = run(train + " --val 0 --l1 0 --l2 0 --schedule step --gamma 1e-300 --lr 1e-300");
+  INFO(ok.err);
+  REQUIRE(ok.code == 0);
+  REQUIRE(fs::exists(never));
+  fs::remove(never);
+}
+
 TEST_CASE("a non-finite result exits 1", "[cli]") {
   // exp overflow: elu is fine, but mse on huge weights overflows to inf.
   const std::string m = put("inf.json", R"({"format":"nnlab-model","version":1,"loss":"mse",

@@ -36,8 +36,8 @@ void register_double_descent(CLI::App& app, std::function<int()>& run) {
   s->add_option("--n-test", o->n_test, "M, test samples (default: 2000 with --dataset, all the rest with --x)")
       ->check(CLI::Range(std::size_t(1), std::size_t(1) << 30));
   s->add_option("--features", o->features, "p1,p2,...: numbers of random features")->required();
-  s->add_option("--noise", o->noise, "share of training labels replaced by random ones")->check(CLI::Range(0.0, 1.0))->capture_default_str();
-  s->add_option("--ridge", o->ridge, "ridge lambda (default 0: minimum-norm least squares)")->check(CLI::NonNegativeNumber)->capture_default_str();
+  s->add_option("--noise", o->noise, "share of training labels replaced by random ones")->check(real_option(0, 1))->capture_default_str();
+  s->add_option("--ridge", o->ridge, "ridge lambda (default 0: minimum-norm least squares)")->check(real_option(0))->capture_default_str();
   s->add_option("--trials", o->trials, "independent draws of the features, averaged")->check(CLI::Range(1, 100000))->capture_default_str();
   s->add_option("--ensemble", o->ensemble, "K: also report the average of K independent models")->check(CLI::Range(0, 100000));
   s->add_option("--seed", o->seed, "seed of the data draw, the label noise and the features")->capture_default_str();

@@ -95,7 +95,7 @@ void register_gradcheck(CLI::App& app, std::function<int()>& run) {
   s->add_option("--order", o->order, "order of the central difference (2 or 4)")
       ->check(CLI::IsMember({2, 4}))->capture_default_str();
   s->add_option("--tol", o->tol, "relative tolerance against FD (default: 1e-7 for order 4, 1e-5 for 2)")
-      ->check(CLI::PositiveNumber);
+      ->check(real_option(0, kNoLimit, true));
   s->callback([&run, o] {
     run = [o] {
       const Files* f = &o->files;

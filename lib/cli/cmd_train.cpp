@@ -73,11 +73,11 @@ void register_train(CLI::App& app, std::function<int()>& run) {
   s->add_option("--loss", o->loss, "mse | bce | ce | hinge")->required()->check(CLI::IsMember({"mse", "bce", "ce", "hinge"}));
   s->add_option("--optimizer", o->t.optimizer, "sgd | momentum | adam | gd-linesearch")
       ->check(CLI::IsMember({"sgd", "momentum", "adam", "gd-linesearch"}))->capture_default_str();
-  s->add_option("--lr", o->t.lr, "learning rate (default: sgd 0.1, momentum 0.01, adam 1e-3)")->check(CLI::PositiveNumber);
+  s->add_option("--lr", o->t.lr, "learning rate (default: sgd 0.1, momentum 0.01, adam 1e-3)")->check(real_option(0, kNoLimit, true));
   s->add_option("--batch", o->t.batch, "minibatch size (1: single-sample SGD)")->check(CLI::Range(1, 1 << 30))->capture_default_str();
   s->add_option("--epochs", o->t.epochs, "epochs")->check(CLI::Range(0, 1000000))->capture_default_str();
-  s->add_option("--l1", o->l1, "L1 coefficient on the weights")->check(CLI::NonNegativeNumber);
-  s->add_option("--l2", o->l2, "L2 coefficient on the weights")->check(CLI::NonNegativeNumber);
+  s->add_option("--l1", o->l1, "L1 coefficient on the weights")->check(real_option(0));
+  s->add_option("--l2", o->l2, "L2 coefficient on the weights")->check(real_option(0));
   s->add_option("--init", o->init, "he | xavier | small | zeros (default: he for relu-like, else xavier)")
       ->check(CLI::IsMember({"auto", "he", "xavier", "small", "zeros"}));
   s->add_option("--seed", o->t.seed, "seed of the initialisation, the split, the shuffling and generated data")->capture_default_str();
@@ -87,14 +87,14 @@ void register_train(CLI::App& app, std::function<int()>& run) {
   s->add_option("--out", o->out, "the model file to write")->required();
   s->add_option("--precision", o->precision, "float | double: the arithmetic of training")
       ->check(CLI::IsMember({"float", "double"}))->capture_default_str();
-  s->add_option("--val", o->val, "share of the training data held out to choose the model")->check(CLI::Range(0.0, 0.9))->capture_default_str();
+  s->add_option("--val", o->val, "share of the training data held out to choose the model")->check(real_option(0, 0.9))->capture_default_str();
   s->add_option("--patience", o->t.patience, "early stopping: epochs without a better validation accuracy (0: off)")
       ->check(CLI::NonNegativeNumber);
   s->add_option("--schedule", o->schedule, "constant | inverse (lr/(1 + decay t)) | step (lr gamma^(t/step))")
       ->check(CLI::IsMember({"constant", "inverse", "step"}))->capture_default_str();
-  s->add_option("--decay", o->t.decay, "inverse schedule: decay")->capture_default_str();
+  s->add_option("--decay", o->t.decay, "inverse schedule: decay")->check(real_option(0))->capture_default_str();
   s->add_option("--step-size", o->t.step_size, "step schedule: epochs per step")->check(CLI::Range(1, 1000000))->capture_default_str();
-  s->add_option("--gamma", o->t.gamma, "step schedule: factor")->capture_default_str();
+  s->add_option("--gamma", o->t.gamma, "step schedule: factor")->check(real_option(0, kNoLimit, true))->capture_default_str();
   s->add_flag("--standardize", o->standardize, "standardise the inputs (folded into the first layer of the saved model)");
   s->add_option("--log", o->log, "CSV of the learning curves");
   s->add_option("--checkpoint", o->checkpoint, "checkpoint file, written atomically after every epoch");

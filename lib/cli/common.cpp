@@ -6,7 +6,9 @@
 #include "nnlab/error.hpp"
 #include "nnlab/io.hpp"
 
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <thread>
 #include <unistd.h>
 
@@ -34,6 +36,26 @@ void require_memory(double bytes, const std::string& what) {
   char gb[96];
   std::snprintf(gb, sizeof gb, " need about %.0f GB, more than this machine's %.0f GB", bytes / 1e9, have / 1e9);
   throw InputError(what + gb);
+}
+
+CLI::Validator real_option(double lo, double hi, bool open_lo) {
+  auto num = [](double v) {
+    if (v == kNoLimit) return std::string("inf");
+    char b[32];
+    std::snprintf(b, sizeof b, "%g", v);
+    return std::string(b);
+  };
+  const std::string want = hi == kNoLimit
+                               ? std::string(open_lo ? "> " : ">= ") + num(lo)
+                               : std::string("in ") + (open_lo ? "(" : "[") + num(lo) + ", " + num(hi) + "]";
+  return CLI::Validator(
+      [=](std::string& s) -> std::string {
+        char* end = nullptr;
+        const double v = std::strtod(s.c_str(), &end);
+        const bool ok = !s.empty() && end && *end == '\0' && std::isfinite(v) && (open_lo ? v > lo : v >= lo) && v <= hi;
+        return ok ? std::string() : "must be a finite number " + want + ", not '" + s + "'";
+      },
+      "finite " + want);
 }
 
 int default_threads() {

@@ -3,6 +3,7 @@
 #include "nnlab/backend.hpp"
 
 #include <CLI/CLI.hpp>
+#include <limits>
 #include <string>
 
 namespace nnlab::cli {
@@ -32,6 +33,13 @@ int default_threads();
 // numbers ("<what> need about N GB, more than this machine's M GB"), not by the allocator half-way
 // or by the kernel's OOM killer after an overcommitted allocation succeeded.  InputError.
 void require_memory(double bytes, const std::string& what);
+
+// Checks of a real-valued option: a finite number >= lo (> lo with open_lo) and <= hi.  CLI11's
+// PositiveNumber and Range let "nan" through (every comparison with NaN is false) and print
+// their bounds with 300 digits; the message here says what is wanted, e.g. "--lr: must be a
+// finite number > 0, not 'nan'".
+inline constexpr double kNoLimit = std::numeric_limits<double>::max();
+CLI::Validator real_option(double lo, double hi = kNoLimit, bool open_lo = false);
 
 // X (rows x n, as in the file) and a one-column Y with as many rows; InputError otherwise.
 void read_xy_column(const std::string& xpath, const std::string& ypath, arma::mat& X, arma::vec& y);
