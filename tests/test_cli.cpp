@@ -343,6 +343,8 @@ TEST_CASE("nnlab train and evaluate: --x/--y and --dataset, model file, JSON, ba
         "train --dataset moons --layers 2,3,3 --activations relu,sigmoid --loss bce --out " + never,
         "train --dataset moons --layers 2,3,1 --activations relu,swish --loss bce --out " + never,
         "train --dataset moons --layers 2,x,1 --activations relu,sigmoid --loss bce --out " + never,
+        "train --dataset moons --layers 2,3,1, --activations relu,sigmoid --loss bce --out " + never,  // a trailing comma
+        "train --dataset moons --layers 2,3,1 --activations relu,sigmoid, --loss bce --out " + never,
         "train --dataset moons --layers 2,3,1 --activations relu,relu --loss bce --out " + never,
         "train --x " + x + " --layers 2,3,1 --activations relu,sigmoid --loss bce --out " + never,
         "train --x " + x + " --y " + y + " --layers 2,3,1 --activations relu,softmax --loss ce --out " + never,
@@ -404,6 +406,8 @@ TEST_CASE("nnlab double-descent: the contract's CSV, from --x/--y and from --dat
   for (const std::string& args :
        {"double-descent --x " + x + " --y " + y + " --n-train 150 --features 10 --out " + never,
         "double-descent --x " + x + " --y " + y + " --n-train 50 --features 10,x --out " + never,
+        "double-descent --x " + x + " --y " + y + " --n-train 50 --features 10, --out " + never,
+        "double-descent --dataset blobs --n-train 50 --features 10 --ridge-grid 0.1, --out " + never,
         "double-descent --x " + x + " --y " + y + " --n-train 50 --features 10 --noise 2 --out " + never,
         "double-descent --dataset nosuch --n-train 50 --features 10 --out " + never,
         "double-descent --dataset blobs --n-train 50 --features 10 --x " + x + " --out " + never,

@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <sstream>
 #include <thread>
 #include <unistd.h>
 
@@ -49,16 +48,12 @@ void register_double_descent(CLI::App& app, std::function<int()>& run) {
   s->callback([&run, o] {
     run = [o] {
       dd::Options opt;
-      {
-        std::stringstream ss(o->features);
-        std::string t;
-        while (std::getline(ss, t, ',')) {
-          char* e = nullptr;
-          const unsigned long v = std::strtoul(t.c_str(), &e, 10);
-          if (t.empty() || *e || v == 0 || v > 10000000)
-            throw InputError("--features " + o->features + ": '" + t + "' is not a number of features (1..1e7)");
-          opt.features.push_back(v);
-        }
+      for (const auto& t : split_list(o->features)) {
+        char* e = nullptr;
+        const unsigned long v = std::strtoul(t.c_str(), &e, 10);
+        if (t.empty() || *e || v == 0 || v > 10000000)
+          throw InputError("--features " + o->features + ": '" + t + "' is not a number of features (1..1e7)");
+        opt.features.push_back(v);
       }
       if (!o->dataset.empty() && (!o->x.empty() || !o->y.empty())) throw InputError("nnlab: give either --dataset or --x/--y, not both");
       if (o->dataset.empty() && (o->x.empty() || o->y.empty())) throw InputError("nnlab: give --x and --y, or --dataset");
@@ -66,9 +61,7 @@ void register_double_descent(CLI::App& app, std::function<int()>& run) {
       dd::Split D;
       if (!o->dataset.empty()) {
         if (!o->ridge_grid.empty()) {
-          std::stringstream ss(o->ridge_grid);
-          std::string t;
-          while (std::getline(ss, t, ',')) {
+          for (const auto& t : split_list(o->ridge_grid)) {
             char* e = nullptr;
             const double v = std::strtod(t.c_str(), &e);
             if (t.empty() || *e || !(v >= 0) || !std::isfinite(v))

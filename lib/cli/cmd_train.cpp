@@ -10,21 +10,12 @@
 
 #include <cstdio>
 #include <iostream>
-#include <sstream>
 #include <thread>
 #include <unistd.h>
 
 namespace nnlab::cli {
 
 namespace {
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) out.push_back(item);
-  return out;
-}
-
 // X (n_0 x m) and Y (n_L x m) from --x/--y or --dataset, checked against the network.
 void load_data(const std::string& x, const std::string& y, const std::string& dataset, std::uint64_t seed,
                Loss loss, std::size_t n_in, std::size_t n_out, arma::mat& X, arma::mat& Y, std::string& what) {
@@ -104,7 +95,7 @@ void register_train(CLI::App& app, std::function<int()>& run) {
   s->callback([&run, o] {
     run = [o] {
       std::vector<std::size_t> sizes;
-      for (const auto& t : split(o->layers)) {
+      for (const auto& t : split_list(o->layers)) {
         char* e = nullptr;
         const unsigned long v = std::strtoul(t.c_str(), &e, 10);
         if (t.empty() || *e || v == 0 || v > 100000000)
@@ -125,7 +116,7 @@ void register_train(CLI::App& app, std::function<int()>& run) {
         require_memory(copies * 8 * params, what);
       }
       std::vector<Activation> acts;
-      for (const auto& t : split(o->activations)) {
+      for (const auto& t : split_list(o->activations)) {
         const auto a = activation_from_name(t);
         if (!a) throw InputError("--activations " + o->activations + ": unknown activation '" + t + "'");
         acts.push_back(*a);

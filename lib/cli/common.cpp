@@ -58,6 +58,16 @@ CLI::Validator real_option(double lo, double hi, bool open_lo) {
       "finite " + want);
 }
 
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  for (std::size_t p = 0;;) {
+    const std::size_t q = s.find(',', p);
+    out.push_back(s.substr(p, q == std::string::npos ? std::string::npos : q - p));
+    if (q == std::string::npos) return out;
+    p = q + 1;
+  }
+}
+
 int default_threads() {
   const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
   return std::max(1, cores / mpi::local_size());  // under mpirun: the cores shared by the ranks here

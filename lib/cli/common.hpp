@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <limits>
 #include <string>
+#include <vector>
 
 namespace nnlab::cli {
 
@@ -40,6 +41,10 @@ void require_memory(double bytes, const std::string& what);
 // finite number > 0, not 'nan'".
 inline constexpr double kNoLimit = std::numeric_limits<double>::max();
 CLI::Validator real_option(double lo, double hi = kNoLimit, bool open_lo = false);
+
+// "a,b,c" -> {"a", "b", "c"}; every comma separates, so "4," and "4,,5" hold an empty item
+// (which the callers reject) instead of a silently dropped one.
+std::vector<std::string> split_list(const std::string& s);
 
 // X (rows x n, as in the file) and a one-column Y with as many rows; InputError otherwise.
 void read_xy_column(const std::string& xpath, const std::string& ypath, arma::mat& X, arma::vec& y);
