@@ -69,6 +69,26 @@ int main() {
     s.show("error of normal equations |beta - beta*|", arma::norm(ne - truth, "inf"));
     s.check("QR keeps ~6 more digits here", arma::norm(ne - truth, "inf") > 1e3 * arma::norm(qr - truth, "inf"));
   }
+  s.say("Exactly collinear: a second input that is 1 for every sample, the bias's twin.  J has\n"
+        "rank 3 of 4, every (w2, b) with w2 + b = const fits equally well, and QR refuses J.\n"
+        "Gauss-Newton then takes the step of least norm, delta = -J^+ r (SVD; singular values\n"
+        "below max(K, P) eps s_max count as zero): from 0 it lands on pinv([X 1]) y, which splits\n"
+        "the shared coefficient equally between w2 and b.");
+  {
+    arma::mat Xt = arma::join_rows(X.col(0), arma::ones(K), X.col(1));  // inputs x1, 1, x2
+    const arma::vec yt = Xa * truth + 0.05 * arma::randn(K);
+    NeuronProblem twin(Xt, yt, Activation::identity);
+    arma::vec b0(4, arma::fill::zeros);
+    const auto sum = solve(twin, b0, one);
+    const arma::vec pinv_sol = arma::pinv(twin.augmented()) * yt;
+    s.show("rank of J = [x1 1 x2 1]", double(arma::rank(twin.augmented())));
+    s.show("one least-norm GN step from 0 (w1, w2, w3, b)", arma::mat(b0.t()), 12);
+    s.show("pinv([X 1]) y", arma::mat(pinv_sol.t()), 12);
+    s.check("the step was the least-norm one (QR refused the rank-deficient J)", sum.history.at(1).min_norm);
+    s.check("one step lands on pinv([X 1]) y (1e-12)", arma::norm(b0 - pinv_sol, "inf") <= 1e-12 * arma::norm(pinv_sol, "inf"));
+    s.check_close("w2 = b: the twin coefficients share 0.5 equally", b0[1], b0[3], 1e-12);
+    s.check_close("w2 + b = the true bias 0.5 (to the noise)", b0[1] + b0[3], truth[2], 0.1);
+  }
 
   s.section("3. The sigmoid neuron from beta = 0, four methods");
   struct M { Method m; const char* file; };

@@ -108,6 +108,50 @@ TEST_CASE("Gauss-Newton converges quadratically on a zero-residual problem", "[l
   REQUIRE(quadratic);
 }
 
+TEST_CASE("rank-deficient J: Gauss-Newton takes the least-norm step instead of failing", "[lsq]") {
+  // Identity neuron, third input column constant 1 (the bias's twin): [X 1] has rank 4 of 5.
+  // From zero, one least-norm step lands on the least-norm least-squares solution pinv([X 1]) y,
+  // whose two collinear coefficients are equal; the QR step alone was refused (status
+  // linear_solver_failed after one iteration, beta still zero).
+  auto d = neuron_data(30, 3, Activation::identity, 0.2, 21);
+  d.X.col(2).fill(1.0);
+  const arma::mat Xa = arma::join_rows(d.X, arma::ones(d.X.n_rows));
+  const arma::vec best = arma::pinv(Xa) * d.y;
+  {
+    NeuronProblem p(d.X, d.y, Activation::identity);
+    arma::vec beta(4, arma::fill::zeros);
+    const auto s = solve(p, beta, {});
+    INFO(s.table());
+    REQUIRE(s.status != Status::linear_solver_failed);
+    REQUIRE(s.history.at(1).min_norm);
+    REQUIRE(arma::norm(beta - best, "inf") <= 1e-12 * arma::norm(best, "inf"));
+    REQUIRE(beta[2] == Approx(beta[3]).epsilon(1e-12));
+    REQUIRE(s.final_cost == Approx(0.5 * std::pow(arma::norm(Xa * best - d.y), 2)).epsilon(1e-12));
+  }
+  // Sigmoid neuron with an all-zero input column: GN reaches LM's minimum (same cost, same
+  // parameters), and the zero column's weight stays 0 to round-off (the least-norm step has no
+  // component there; SVD's rounding leaves at most ~1e-17 per step).
+  auto z = neuron_data(40, 3, Activation::sigmoid, 0.05, 22);
+  z.X.col(1).zeros();
+  NeuronProblem p(z.X, z.y, Activation::sigmoid);
+  arma::vec b_gn(4, arma::fill::zeros), b_lm(4, arma::fill::zeros);
+  Options o;
+  o.max_iterations = 100;
+  const auto s_gn = solve(p, b_gn, o);
+  o.method = Method::levenberg_marquardt;
+  const auto s_lm = solve(p, b_lm, o);
+  INFO(s_gn.table() << s_lm.table());
+  REQUIRE(s_gn.status == Status::gradient_too_small);
+  REQUIRE(s_gn.final_cost == Approx(s_lm.final_cost).epsilon(1e-12));
+  REQUIRE(arma::norm(b_gn - b_lm, "inf") <= 1e-8);
+  REQUIRE(std::abs(b_gn[1]) <= 1e-14);
+  // Full rank: the QR step as before, never marked.
+  const auto f = neuron_data(40, 3, Activation::sigmoid, 0.05, 23);
+  NeuronProblem pf(f.X, f.y, Activation::sigmoid);
+  arma::vec bf(4, arma::fill::zeros);
+  for (const auto& h : solve(pf, bf, {}).history) REQUIRE_FALSE(h.min_norm);
+}
+
 TEST_CASE("noisy data: GN and LM reach the same minimum, where the gradient vanishes", "[lsq]") {
   const auto d = neuron_data(60, 3, Activation::sigmoid, 0.05, 13);
   NeuronProblem p(d.X, d.y, Activation::sigmoid);

@@ -111,10 +111,19 @@ Summary solve(const Problem& problem, arma::vec& beta, const Options& o) {
   for (int it = 1; it <= o.max_iterations; ++it) {
     s.iterations = it;
     arma::vec delta;
-    bool ok = true;
+    bool ok = true, min_norm = false;
     switch (o.method) {
       case Method::gauss_newton:  // min ||J delta + r||: QR (dgels) on J
         ok = arma::solve(delta, J, arma::vec(-r), arma::solve_opts::no_approx);
+        // A rank-deficient J (a constant input column beside the bias, an all-zero column, two
+        // equal points for two parameters) has a whole affine set of minimisers; QR refuses it
+        // (Armadillo's rcond test).  Then the step is the one of least norm, delta = -J^+ r,
+        // by SVD, singular values below max(K, P) eps s_max counted as zero (NumPy's lstsq
+        // rule): the Gauss-Newton step of the pseudo-inverse, equal to QR's at full rank.
+        if (!ok) {
+          ok = arma::pinv(delta, J) && (delta = -delta * r, true);
+          min_norm = ok;
+        }
         break;
       case Method::gauss_newton_normal:
         // (J'J) delta = -J'r.  Forming J'J squares the condition number: cond(J'J) =
@@ -186,8 +195,10 @@ Summary solve(const Problem& problem, arma::vec& beta, const Options& o) {
       while ((!try_step(alpha) || (!flat && f_new > f + 1e-4 * alpha * slope)) && h < 60) { alpha /= 2; ++h; }
       if (h == 60) { s.status = Status::line_search_failed; break; }
     }
-    if (o.method != Method::levenberg_marquardt)
+    if (o.method != Method::levenberg_marquardt) {
       s.history.push_back({it, 0, 0, 0, alpha, !gd && predicted > 0 ? (f - f_new) / (alpha * predicted) : 0, accept});
+      s.history.back().min_norm = min_norm;
+    }
     const arma::vec step = alpha * delta;
     beta += step;
     const double f_old = f;
@@ -219,7 +230,7 @@ std::string Summary::table() const {
   out += line;
   for (const auto& h : history) {
     std::snprintf(line, sizeof line, "%5d %14.6e %12.3e %12.3e %10.2e %11.3e %s\n", h.iter, h.cost, h.grad_norm,
-                  h.step_norm, h.lambda, h.gain_ratio, h.accepted ? "" : "(rejected)");
+                  h.step_norm, h.lambda, h.gain_ratio, !h.accepted ? "(rejected)" : h.min_norm ? "(min-norm step: J rank-deficient)" : "");
     out += line;
   }
   std::snprintf(line, sizeof line, "status: %s after %d iterations; cost %.6e -> %.6e\n", name(status).c_str(),

@@ -65,7 +65,8 @@ class NetworkProblem final : public Problem {
 };
 
 enum class Method {
-  gauss_newton,         // QR on J, backtracking (Armijo) when the full step does not decrease f
+  gauss_newton,         // QR on J (least-norm step by SVD if J is rank-deficient), backtracking
+                        // (Armijo) when the full step does not decrease f
   gauss_newton_normal,  // the same on the normal equations J'J delta = -J'r (for comparison)
   levenberg_marquardt,  // damped, trust-region-like
   gradient_descent,     // beta -= step * grad f, fixed step
@@ -78,7 +79,7 @@ enum class Status {
   cost_too_small,                // f <= cost_threshold
   cost_change_too_small,         // |f_old - f_new| <= function_tolerance * f_old
   hit_max_iterations,            // max_iterations reached
-  linear_solver_failed,          // the step was not finite (singular J)
+  linear_solver_failed,          // no finite step (LM, GN on the normal equations: singular system)
   line_search_failed,            // no decrease along the step after 60 halvings
 };
 std::string name(Status s);
@@ -105,6 +106,7 @@ struct Iteration {
   double lambda = 0;        // LM damping used for this step (line-search factor for GN/GD)
   double gain_ratio = 0;    // actual / predicted decrease of f (LM and GN); 0 at the start
   bool accepted = true;
+  bool min_norm = false;    // GN: J rank-deficient, the step was the least-norm one (-J^+ r, SVD)
 };
 
 struct Summary {
