@@ -303,6 +303,21 @@ TEST_CASE("nnlab memorize writes the lectures' network; predict returns Y exactl
     REQUIRE(lines(b.err) == 1);
     REQUIRE_FALSE(fs::exists(bad_out));
   }
+  // An output that cannot be written is found before the network is built.
+  const auto w = run("memorize --x " + x + " --y " + y + " --out " + (tmpdir() / "no_such_dir" / "m.json").string());
+  REQUIRE(w.code == 2);
+  REQUIRE(lines(w.err) == 1);
+  REQUIRE(w.err.find("cannot write") != std::string::npos);
+  // 2N^2 D parameters: 60,000 points on a line (D = 1) would need 7.2e9 of them, ~170 GB;
+  // refused up front with the numbers, before the allocation.
+  std::string many;
+  for (int i = 0; i < 60000; ++i) many += std::to_string(i) + "\n";
+  const auto m = run("memorize --x " + put("mem_many.csv", many) + " --y " + put("mem_many_y.csv", many) + " --out " + bad_out);
+  INFO(m.err);
+  REQUIRE(m.code == 2);
+  REQUIRE(lines(m.err) == 1);
+  REQUIRE(m.err.find("N = 60000 points, D = 1: the network's 7.2e+09 parameters need about") != std::string::npos);
+  REQUIRE_FALSE(fs::exists(bad_out));
 }
 
 TEST_CASE("nnlab train and evaluate: --x/--y and --dataset, model file, JSON, bad input", "[cli][train]") {
