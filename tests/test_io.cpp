@@ -129,6 +129,9 @@ TEST_CASE("CSV: bad input names line and column", "[io][bad-input]") {
       {"\"1\"\n", "not a decimal number"},
       {"1;2\n", "not a decimal number"},
       {"1,2,\n", "line 1, column 3: empty field"},
+      // line 1: the two usual causes are named
+      {"\xEF\xBB\xBF" "1,2\n", "line 1, column 1: '\\xef\\xbb\\xbf1' is not a decimal number (the file starts with a UTF-8 byte-order mark"},
+      {"x1,x2\n1,2\n", "line 1, column 1: 'x1' is not a decimal number (no header row: the first line must be numbers)"},
   };
   for (const auto& b : cases) {
     INFO(b.text);
@@ -136,6 +139,12 @@ TEST_CASE("CSV: bad input names line and column", "[io][bad-input]") {
     INFO(e);
     REQUIRE(e.rfind("x.csv: ", 0) == 0);
     REQUIRE(e.find(b.expect) != std::string::npos);
+  }
+  // No header hint where the field is a number word or a hex float, or past line 1.
+  for (const char* text : {"nan,1\n", "-Infinity\n", "0x1p3\n", "1\nabc\n"}) {
+    const std::string e = error_of([&] { parse_csv(text, "x.csv"); });
+    INFO(e);
+    REQUIRE(e.find("header") == std::string::npos);
   }
 }
 

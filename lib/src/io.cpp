@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -278,8 +280,19 @@ arma::mat parse_csv(std::string_view text, const std::string& src) {
       const auto b = f.find_first_not_of(" \t");
       if (b == std::string_view::npos) throw InputError(where + ": empty field");
       f = f.substr(b, f.find_last_not_of(" \t") - b + 1);
-      if (f.find_first_not_of("0123456789+-.eE") != std::string_view::npos)
-        throw InputError(where + ": " + quote(f) + " is not a decimal number");
+      if (f.find_first_not_of("0123456789+-.eE") != std::string_view::npos) {
+        // Two common causes, named on line 1: a spreadsheet's UTF-8 byte-order mark, a header row.
+        std::string word(f.substr(f[0] == '+' || f[0] == '-' ? 1 : 0));
+        for (char& ch : word) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+        const bool special = word == "nan" || word == "inf" || word == "infinity" || word.rfind("0x", 0) == 0;
+        const bool text = std::any_of(f.begin(), f.end(), [](char ch) { return std::isalpha(static_cast<unsigned char>(ch)); });
+        const char* hint = line > 1 ? ""
+                           : col == 1 && f.substr(0, 3) == "\xEF\xBB\xBF"
+                               ? " (the file starts with a UTF-8 byte-order mark: save it as CSV without BOM)"
+                           : text && !special ? " (no header row: the first line must be numbers)"
+                                              : "";
+        throw InputError(where + ": " + quote(f) + " is not a decimal number" + hint);
+      }
       field.assign(f);
       errno = 0;
       char* e = nullptr;
