@@ -434,6 +434,11 @@ TEST_CASE("nnlab double-descent: the contract's CSV, from --x/--y and from --dat
     REQUIRE(lines(b.err) == 1);
     REQUIRE_FALSE(fs::exists(never));
   }
+  // Too few rows: the message gives the sum it needs.
+  REQUIRE(run("double-descent --x " + x + " --y " + y + " --n-train 100 --n-test 60 --features 10 --out " + never)
+              .err.find("has 150 rows, fewer than --n-train 100 + --n-test 60 = 160") != std::string::npos);
+  REQUIRE(run("double-descent --x " + x + " --y " + y + " --n-train 150 --features 10 --out " + never)
+              .err.find("has 150 rows, fewer than --n-train 150 plus at least one test row") != std::string::npos);
   // p = 1e7 features on 4000 samples: refused up front with the memory one fit would need.
   REQUIRE(run("double-descent --dataset blobs --n-train 2000 --features 10000000 --out " + never).err.find(
               "one fit, need about 480 GB") != std::string::npos);

@@ -79,7 +79,8 @@ void register_double_descent(CLI::App& app, std::function<int()>& run) {
         const std::size_t N = o->n_train, M = o->n_test ? o->n_test : (X.n_rows > N ? X.n_rows - N : 0);
         if (N + M > X.n_rows || M == 0)
           throw InputError(o->x + ": has " + std::to_string(X.n_rows) + " rows, fewer than --n-train " + std::to_string(N) +
-                           " plus at least one test row" + (o->n_test ? " (--n-test " + std::to_string(M) + ")" : ""));
+                           (o->n_test ? " + --n-test " + std::to_string(M) + " = " + std::to_string(N + M)
+                                      : " plus at least one test row"));
         D.Xtr = X.rows(0, N - 1).t();
         D.Ytr = Y.rows(0, N - 1).t();
         D.Xte = X.rows(N, N + M - 1).t();
