@@ -397,6 +397,16 @@ TEST_CASE("nnlab train --checkpoint/--resume continues an interrupted run exactl
   REQUIRE(r.code == 0);
   REQUIRE(read_file(a) == read_file(b));
   REQUIRE(run(common + " --epochs 6 --resume --out " + b).code == 2);  // --resume needs --checkpoint
+  // --resume with no checkpoint file yet: one line naming the file, no summary line before it.
+  const auto none = run(common + " --epochs 6 --checkpoint " + (tmpdir() / "none.ckpt").string() + " --resume --out " + b);
+  REQUIRE(none.code == 2);
+  REQUIRE(lines(none.err) == 1);
+  REQUIRE(none.err.find("none.ckpt: no checkpoint to resume from") != std::string::npos);
+  // Early stopping without a validation set: the same.
+  const auto pat = run(common + " --epochs 6 --val 0 --patience 3 --out " + b);
+  REQUIRE(pat.code == 2);
+  REQUIRE(lines(pat.err) == 1);
+  REQUIRE(pat.err.find("needs a validation set") != std::string::npos);
 }
 
 TEST_CASE("nnlab double-descent: the contract's CSV, from --x/--y and from --dataset", "[cli][dd]") {

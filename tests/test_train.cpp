@@ -126,6 +126,15 @@ TEST_CASE("early stopping and the model choice on validation", "[train]") {
   double best = 0;
   for (const auto& e : r.history) best = std::max(best, e.val_acc);
   REQUIRE(r.history[std::size_t(r.best_epoch - 1)].val_acc == best);
+  // Early stopping without a validation set is refused, not silently off: --val 0, and a share
+  // too small to hold out one of the 300 samples.
+  for (double val : {0.0, 0.003}) {
+    o.val_fraction = val;
+    REQUIRE(validation_size(300, val) == 0);
+    REQUIRE_THROWS_WITH(run<double>(net, d.X, Y, o), Catch::Contains("early stopping (patience 5) needs a validation set"));
+  }
+  REQUIRE(validation_size(300, 0.004) == 1);
+  REQUIRE(validation_size(3, 0.9) == 2);  // at least one training sample
 }
 
 TEST_CASE("learning-rate schedules", "[train]") {

@@ -159,6 +159,7 @@ void register_train(CLI::App& app, std::function<int()>& run) {
       t.log_csv = o->log;
       t.checkpoint = o->checkpoint;
       t.resume = o->resume;
+      train::check_options(t, X.n_cols);  // a refusal is the one line on stderr, before the summary
       std::cerr << "nnlab train: " << o->layers << " (" << o->activations << "), loss " << o->loss << ", "
                 << t.optimizer << ", batch " << t.batch << ", " << t.epochs << " epochs, " << o->precision << ", "
                 << o->backend << " backend, " << t.threads << " threads, seed " << t.seed << "; data " << what << "\n";

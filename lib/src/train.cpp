@@ -144,6 +144,28 @@ int load_checkpoint(const std::string& path, Network<T>& net, Result& r, double&
 
 }  // namespace
 
+std::size_t validation_size(std::size_t m, double val_fraction) {
+  const std::size_t nval = std::size_t(std::floor(val_fraction * double(m)));
+  return m == 0 ? 0 : std::min(nval, m - 1);
+}
+
+void check_options(const Options& o, std::size_t m) {
+  if (o.epochs < 0 || o.batch == 0) throw InputError("train: epochs must be >= 0 and batch >= 1");
+  if (!(o.val_fraction >= 0 && o.val_fraction < 1)) throw InputError("train: the validation share must be in [0, 1)");
+  if (o.patience > 0 && validation_size(m, o.val_fraction) == 0) {
+    char msg[200];
+    std::snprintf(msg, sizeof msg,
+                  "train: early stopping (patience %d) needs a validation set; a share of %g of %zu samples holds out "
+                  "none", o.patience, o.val_fraction, m);
+    throw InputError(msg);
+  }
+  if (o.resume) {
+    if (o.checkpoint.empty()) throw InputError("--resume needs --checkpoint FILE");
+    if (::access(o.checkpoint.c_str(), F_OK) != 0)
+      throw InputError(o.checkpoint + ": no checkpoint to resume from (run once without --resume to start one)");
+  }
+}
+
 template <class T>
 Result run(Network<T> net, const arma::mat& X, const arma::mat& Y, const Options& o) {
   net.validate();
@@ -151,13 +173,11 @@ Result run(Network<T> net, const arma::mat& X, const arma::mat& Y, const Options
     throw InputError("train: X is " + std::to_string(X.n_rows) + " x " + std::to_string(X.n_cols) + ", Y is " +
                      std::to_string(Y.n_rows) + " x " + std::to_string(Y.n_cols) + ", the network has " +
                      std::to_string(net.n_in()) + " inputs and " + std::to_string(net.n_out()) + " outputs");
-  if (o.epochs < 0 || o.batch == 0) throw InputError("train: epochs must be >= 0 and batch >= 1");
-  if (!(o.val_fraction >= 0 && o.val_fraction < 1)) throw InputError("train: the validation share must be in [0, 1)");
   const std::size_t m = X.n_cols;
+  check_options(o, m);
   // Validation split, seeded; at least one training sample.
   const arma::uvec perm = data::permutation(m, o.seed * 2 + 1);
-  std::size_t nval = std::size_t(std::floor(o.val_fraction * double(m)));
-  if (nval >= m) nval = m - 1;
+  const std::size_t nval = validation_size(m, o.val_fraction);
   const arma::uvec tr_idx = perm.head(m - nval), va_idx = perm.tail(nval);
   const arma::Mat<T> Xtr = arma::conv_to<arma::Mat<T>>::from(X.cols(tr_idx)),
                      Ytr = arma::conv_to<arma::Mat<T>>::from(Y.cols(tr_idx)),
@@ -184,7 +204,6 @@ Result run(Network<T> net, const arma::mat& X, const arma::mat& Y, const Options
   double best_val = -1, ls_lambda = lr0;
   int start = 0;
   if (o.resume) {
-    if (o.checkpoint.empty()) throw InputError("--resume needs --checkpoint FILE");
     start = load_checkpoint(o.checkpoint, net, r, best_val, opt.get(), ls_lambda);
   }
   const unsigned csr = _mm_getcsr();

@@ -66,6 +66,13 @@ struct Result {
   bool stopped_early = false;
 };
 
+// The validation samples held out of m: floor(val_fraction m), at most m - 1.
+std::size_t validation_size(std::size_t m, double val_fraction);
+// What run() refuses before it starts, with one InputError: epochs < 0, batch 0, a validation
+// share outside [0, 1), early stopping without a validation set, --resume without a checkpoint
+// file.  run() calls it; the command line calls it first, before it prints the run's summary.
+void check_options(const Options& opt, std::size_t m);
+
 // X: n_0 x m, Y: n_L x m (one sample per column).  T: the precision of training.
 template <class T = double>
 Result run(Network<T> net, const arma::mat& X, const arma::mat& Y, const Options& opt);
