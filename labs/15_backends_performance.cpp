@@ -166,28 +166,34 @@ int main(int argc, char** argv) {
         "the batch between its threads, that is the most any data-parallel step could gain on these\n"
         "two vCPUs at that moment: from openmp up to split is what sharing the weights costs, from\n"
         "split up to 2 is the host's.  Wide layers split the weights' rows instead, and there the two\n"
-        "copies each stream all the weights: split is no bound for them.  (Measured at batch >= 64.)");
-  std::printf("  %-24s %9s %15s %9s %9s %15s %7s\n", "shape", "openmp", "(quartiles)", "split", "matrix", "(quartiles)",
-              "steal");
+        "copies each stream all the weights: split is no bound for them.  (Measured at batch >= 64.)\n"
+        "rt: where the hypervisor put the two vCPUs, the larger of two readings of a cache line's round\n"
+        "trip between them (perf::core_round_trip_ns, before and after the row; mean over 32 lines).\n"
+        "Steal does not show it: with the vCPUs far apart (here ~400 ns against ~100) a narrow\n"
+        "network's 2-thread step, which moves hundreds of lines per step, ran slower than on one.");
+  std::printf("  %-24s %9s %15s %9s %9s %15s %7s %7s\n", "shape", "openmp", "(quartiles)", "split", "matrix",
+              "(quartiles)", "steal", "rt ns");
   std::vector<Scaling> scaling;
   std::set<std::string> done;  // a named shape reappears in the batch sweep
   const CpuTicks ticks0 = cpu_ticks();
   for (const auto& m : all) {
     if (m.backend != "gemm" || m.threads != 2 || !done.insert(m.shape).second) continue;
     const Shape sh = shape_from_label(m.shape);
+    const double rt0 = core_round_trip_ns(quick ? 2000 : 20000);
     for (const char* be : {"openmp", "matrix"})
       scaling.push_back({"double", be, m.shape, m.sweep,
                          thread_scaling<double>(sh, *backend_from_name(be), quick ? 0.0 : 0.3, quick ? 0.001 : 0.01,
                                                 quick ? 3 : 7)});
     Scaling& os = scaling[scaling.size() - 2];
     if (sh.batch >= 64) os.split = split_scaling<double>(sh, quick ? 0.0 : 0.3, quick ? 0.001 : 0.01, quick ? 3 : 7);
+    os.round_trip_ns = scaling.back().round_trip_ns = std::max(rt0, core_round_trip_ns(quick ? 2000 : 20000));
     const PairedRatio &o = os.r, &x = scaling.back().r, &c = os.split;
     const double steal = std::max({o.steal, x.steal, c.rounds ? c.steal : 0.0});  // NaN ("-"): too short to tell
     char st[16] = "      -", sp[16] = "        -";
     if (std::isfinite(steal)) std::snprintf(st, sizeof st, "%6.1f%%", 100 * steal);
     if (c.rounds) std::snprintf(sp, sizeof sp, "%9.2f", c.median);
-    std::printf("  %-24s %9.2f   [%5.2f-%5.2f] %s %9.2f   [%5.2f-%5.2f] %s\n", m.shape.c_str(), o.median, o.q1, o.q3,
-                sp, x.median, x.q1, x.q3, st);
+    std::printf("  %-24s %9.2f   [%5.2f-%5.2f] %s %9.2f   [%5.2f-%5.2f] %s %7.0f\n", m.shape.c_str(), o.median, o.q1,
+                o.q3, sp, x.median, x.q1, x.q3, st, os.round_trip_ns);
   }
   const double section_steal = steal_fraction(ticks0, cpu_ticks());
   if (std::isfinite(section_steal)) s.show("CPU time stolen by the hypervisor over this section (%)", 100 * section_steal);

@@ -8,6 +8,8 @@
 #include "nnlab/blas.hpp"
 
 #include <catch2/catch.hpp>
+#include <pthread.h>
+#include <sched.h>
 #include <chrono>
 #include <cmath>
 #include <dlfcn.h>
@@ -289,11 +291,29 @@ TEST_CASE("scaling.csv: a header and one row per backend and shape, split 0 wher
   PairedRatio r, c;
   r.median = 1.5, r.q1 = 1.25, r.q3 = 1.75, r.rounds = 9, r.steal = 0.0125;
   c.median = 1.875, c.q1 = 1.5, c.q3 = 1.9375, c.rounds = 7;
-  const std::string csv = scaling_csv({{"double", "openmp", "16-16-16-10/b256", "width", r, c},
+  const std::string csv = scaling_csv({{"double", "openmp", "16-16-16-10/b256", "width", r, c, 56.25},
                                        {"double", "matrix", "16-16-16-10/b256", "width", r}});
-  CHECK(csv == "precision,backend,shape,sweep,median,q1,q3,rounds,steal,split,split_q1,split_q3\n"
-               "double,openmp,16-16-16-10/b256,width,1.5,1.25,1.75,9,0.0125,1.875,1.5,1.938\n"
-               "double,matrix,16-16-16-10/b256,width,1.5,1.25,1.75,9,0.0125,0,0,0\n");
+  CHECK(csv == "precision,backend,shape,sweep,median,q1,q3,rounds,steal,split,split_q1,split_q3,round_trip_ns\n"
+               "double,openmp,16-16-16-10/b256,width,1.5,1.25,1.75,9,0.0125,1.875,1.5,1.938,56.25\n"
+               "double,matrix,16-16-16-10/b256,width,1.5,1.25,1.75,9,0.0125,0,0,0,0\n");
+}
+
+TEST_CASE("core_round_trip_ns: a cache line's round trip between two CPUs, the caller's affinity restored", "[perf]") {
+  cpu_set_t before, after;
+  REQUIRE(pthread_getaffinity_np(pthread_self(), sizeof before, &before) == 0);
+  const double ns = core_round_trip_ns(2000);
+  REQUIRE(pthread_getaffinity_np(pthread_self(), sizeof after, &after) == 0);
+  CHECK(CPU_EQUAL(&before, &after));
+  if (CPU_COUNT(&before) < 2) {
+    CHECK(std::isnan(ns));
+  } else {
+    // Two cores exchange a line in 20-1000 ns (same package: ~50; other socket or host
+    // placement: ~350 here); the floor and ceiling leave room for any real machine, and a
+    // value outside them is a broken measurement (a missed wait, a wrong unit).
+    CHECK(ns > 5);
+    CHECK(ns < 1e5);
+  }
+  CHECK(std::isnan(core_round_trip_ns(0)));
 }
 
 TEST_CASE("split_halves: the batch cut in floor(m/2) and ceil(m/2), the layers kept", "[perf]") {

@@ -5,6 +5,7 @@
 #include "nnlab/optim.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cmath>
@@ -14,6 +15,10 @@
 #include <numeric>
 #include <random>
 #include <stdexcept>
+#include <thread>
+
+#include <pthread.h>
+#include <sched.h>
 #if defined(NNLAB_HAVE_OPENMP)
 #include <omp.h>
 #endif
@@ -287,6 +292,51 @@ PairedRatio paired_ratio_timed(const BlockTimer& a, const BlockTimer& b, double 
   return r;
 }
 
+double core_round_trip_ns(long trips) {
+  cpu_set_t mine;
+  if (pthread_getaffinity_np(pthread_self(), sizeof mine, &mine) != 0) return std::numeric_limits<double>::quiet_NaN();
+  int cpu[2], found = 0;
+  for (int c = 0; c < CPU_SETSIZE && found < 2; ++c)
+    if (CPU_ISSET(c, &mine)) cpu[found++] = c;
+  if (found < 2 || trips < 1) return std::numeric_limits<double>::quiet_NaN();
+  park_blas_threads();  // OpenBLAS's workers spin for ~65 ms after a threaded call: 2 us "round trips"
+  const auto pin = [](int c) {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(c, &one);
+    pthread_setaffinity_np(pthread_self(), sizeof one, &one);
+  };
+  // Trip i: the caller writes 2i - 1 into line i mod 32, the other thread waits for it and
+  // writes 2i.  32 lines, not one: on a mesh of L3 slices a line's round trip depends on its
+  // address (one line measured 50 ns, the mean over 32 lines 105 ns, on this host at the same
+  // moment), and a training step moves hundreds of lines.
+  struct alignas(64) Line { std::atomic<long> v{0}; };
+  constexpr std::size_t kLines = 32;
+  std::vector<Line> lines(kLines);
+  Line ready;  // the clock starts once the other thread runs, pinned: its start-up (~0.1-3 ms) is not a round trip
+  std::thread other([&] {
+    pin(cpu[1]);
+    ready.v.store(1, std::memory_order_release);
+    for (long i = 1; i <= trips; ++i) {
+      auto& v = lines[std::size_t(i) % kLines].v;
+      while (v.load(std::memory_order_acquire) != 2 * i - 1) {}
+      v.store(2 * i, std::memory_order_release);
+    }
+  });
+  pin(cpu[0]);
+  while (ready.v.load(std::memory_order_acquire) != 1) {}
+  const auto t0 = std::chrono::steady_clock::now();
+  for (long i = 1; i <= trips; ++i) {
+    auto& v = lines[std::size_t(i) % kLines].v;
+    v.store(2 * i - 1, std::memory_order_release);
+    while (v.load(std::memory_order_acquire) != 2 * i) {}
+  }
+  const auto t1 = std::chrono::steady_clock::now();
+  other.join();
+  pthread_setaffinity_np(pthread_self(), sizeof mine, &mine);
+  return std::chrono::duration<double, std::nano>(t1 - t0).count() / double(trips);
+}
+
 CpuTicks parse_cpu_ticks(std::string_view proc_stat) {
   CpuTicks t;
   const std::string line(proc_stat.substr(0, proc_stat.find('\n')));
@@ -370,13 +420,14 @@ template <class T> PairedRatio split_scaling(const Shape& s, double seconds, dou
 }
 
 std::string scaling_csv(const std::vector<Scaling>& rows) {
-  std::string out = "precision,backend,shape,sweep,median,q1,q3,rounds,steal,split,split_q1,split_q3\n";
+  std::string out = "precision,backend,shape,sweep,median,q1,q3,rounds,steal,split,split_q1,split_q3,round_trip_ns\n";
   for (const auto& x : rows) {
     const PairedRatio& c = x.split;
     char line[320];
-    std::snprintf(line, sizeof line, "%s,%s,%s,%s,%.4g,%.4g,%.4g,%d,%.4f,%.4g,%.4g,%.4g\n", x.precision.c_str(),
+    std::snprintf(line, sizeof line, "%s,%s,%s,%s,%.4g,%.4g,%.4g,%d,%.4f,%.4g,%.4g,%.4g,%.4g\n", x.precision.c_str(),
                   x.backend.c_str(), x.shape.c_str(), x.sweep.c_str(), x.r.median, x.r.q1, x.r.q3, x.r.rounds,
-                  x.r.steal, c.rounds ? c.median : 0.0, c.rounds ? c.q1 : 0.0, c.rounds ? c.q3 : 0.0);
+                  x.r.steal, c.rounds ? c.median : 0.0, c.rounds ? c.q1 : 0.0, c.rounds ? c.q3 : 0.0,
+                  std::isfinite(x.round_trip_ns) ? x.round_trip_ns : 0.0);
     out += line;
   }
   return out;

@@ -134,6 +134,21 @@ CpuTicks cpu_ticks();                                  // parse_cpu_ticks of /pr
 // `min_ticks` passed (the kernel counts in 10 ms ticks: a few of them say nothing).
 double steal_fraction(const CpuTicks& before, const CpuTicks& after, double min_ticks = 100);
 
+// How far apart the two vCPUs are, now: the mean time of one round trip of a cache line
+// between two threads pinned to the first two CPUs this process may run on (one writes, the
+// other waits for the value and answers, `trips` times over 32 lines; ~2-10 ms), in
+// nanoseconds.  NaN with fewer than two CPUs.  Parks OpenBLAS's workers first (spinning after a
+// threaded call, they took the cores: 1.7-2 us per round trip); the calling thread's CPU
+// affinity is restored.
+// Steal accounting does not see where the hypervisor places the vCPUs: on this project's host
+// this mean was 100-110 ns most of the time and 380-500 ns for seconds to minutes at a time
+// (one fixed line: 50-60 and 350-400 ns; session 18, 54 of 232 readings in 4 minutes far),
+// and a 2-thread step of a narrow network, which moves a few hundred cache lines between the
+// cores per step, then took 47 us instead of 26 (slower than on one thread) while steal read 0
+// (experiments/PERFORMANCE.md).  The benchmarks record it beside each 2-thread ratio, as they
+// record steal.
+double core_round_trip_ns(long trips = 20000);
+
 struct PairedRatio {
   double median = 0, q1 = 0, q3 = 0;  // of the per-round ratios (quartiles: linear interpolation)
   double a_seconds = 0, b_seconds = 0;  // median seconds per call of a and of b
@@ -187,13 +202,16 @@ template <class T>
 PairedRatio split_scaling(const Shape& s, double seconds = 1.0, double block_seconds = 0.01, int min_rounds = 7);
 std::pair<Shape, Shape> split_halves(const Shape& s);  // batches floor(m/2), ceil(m/2)
 // scaling.csv (benchmark and lab 15): one row per backend and shape,
-// precision,backend,shape,sweep,median,q1,q3,rounds,steal,split,split_q1,split_q3: the step's
+// precision,backend,shape,sweep,median,q1,q3,rounds,steal,split,split_q1,split_q3,round_trip_ns: the step's
 // time on 1 thread / time on 2 (steal: PairedRatio::steal), and split_scaling's median and
-// quartiles (0 where not measured: split.rounds == 0).
+// quartiles (0 where not measured: split.rounds == 0), then round_trip_ns: the larger
+// core_round_trip_ns of the readings just before and just after the row's measurements (0:
+// not measured).
 struct Scaling {
   std::string precision, backend, shape, sweep;
   PairedRatio r;
   PairedRatio split = {};
+  double round_trip_ns = 0;
 };
 std::string scaling_csv(const std::vector<Scaling>& rows);
 
