@@ -23,6 +23,17 @@ Data neuron_data(std::size_t K, std::size_t n, Activation g, double noise, unsig
   d.y += noise * arma::randn(K);
   return d;
 }
+// The same problem solved from zero by Gauss-Newton and by Levenberg-Marquardt (100 iterations).
+struct GnLm { arma::vec b_gn, b_lm; Summary gn, lm; };
+GnLm solve_gn_lm(const Problem& p) {
+  GnLm r{arma::vec(p.num_parameters(), arma::fill::zeros), arma::vec(p.num_parameters(), arma::fill::zeros), {}, {}};
+  Options o;
+  o.max_iterations = 100;
+  r.gn = solve(p, r.b_gn, o);
+  o.method = Method::levenberg_marquardt;
+  r.lm = solve(p, r.b_lm, o);
+  return r;
+}
 arma::mat fd_jacobian(const Problem& p, const arma::vec& beta) {
   arma::vec r;
   p.evaluate(beta, r, nullptr);
@@ -133,18 +144,12 @@ TEST_CASE("rank-deficient J: Gauss-Newton takes the least-norm step instead of f
   // component there; SVD's rounding leaves at most ~1e-17 per step).
   auto z = neuron_data(40, 3, Activation::sigmoid, 0.05, 22);
   z.X.col(1).zeros();
-  NeuronProblem p(z.X, z.y, Activation::sigmoid);
-  arma::vec b_gn(4, arma::fill::zeros), b_lm(4, arma::fill::zeros);
-  Options o;
-  o.max_iterations = 100;
-  const auto s_gn = solve(p, b_gn, o);
-  o.method = Method::levenberg_marquardt;
-  const auto s_lm = solve(p, b_lm, o);
-  INFO(s_gn.table() << s_lm.table());
-  REQUIRE(s_gn.status == Status::gradient_too_small);
-  REQUIRE(s_gn.final_cost == Approx(s_lm.final_cost).epsilon(1e-12));
-  REQUIRE(arma::norm(b_gn - b_lm, "inf") <= 1e-8);
-  REQUIRE(std::abs(b_gn[1]) <= 1e-14);
+  const auto r = solve_gn_lm(NeuronProblem(z.X, z.y, Activation::sigmoid));
+  INFO(r.gn.table() << r.lm.table());
+  REQUIRE(r.gn.status == Status::gradient_too_small);
+  REQUIRE(r.gn.final_cost == Approx(r.lm.final_cost).epsilon(1e-12));
+  REQUIRE(arma::norm(r.b_gn - r.b_lm, "inf") <= 1e-8);
+  REQUIRE(std::abs(r.b_gn[1]) <= 1e-14);
   // Full rank: the QR step as before, never marked.
   const auto f = neuron_data(40, 3, Activation::sigmoid, 0.05, 23);
   NeuronProblem pf(f.X, f.y, Activation::sigmoid);
@@ -155,12 +160,9 @@ TEST_CASE("rank-deficient J: Gauss-Newton takes the least-norm step instead of f
 TEST_CASE("noisy data: GN and LM reach the same minimum, where the gradient vanishes", "[lsq]") {
   const auto d = neuron_data(60, 3, Activation::sigmoid, 0.05, 13);
   NeuronProblem p(d.X, d.y, Activation::sigmoid);
-  arma::vec b_gn(4, arma::fill::zeros), b_lm(4, arma::fill::zeros), b_gd(4, arma::fill::zeros);
+  const auto [b_gn, b_lm, s_gn, s_lm] = solve_gn_lm(p);
+  arma::vec b_gd(4, arma::fill::zeros);
   Options o;
-  o.max_iterations = 100;
-  const auto s_gn = solve(p, b_gn, o);
-  o.method = Method::levenberg_marquardt;
-  const auto s_lm = solve(p, b_lm, o);
   INFO(s_gn.table() << s_lm.table());
   REQUIRE(s_gn.final_cost == Approx(s_lm.final_cost).epsilon(1e-12));
   REQUIRE(arma::norm(b_gn - b_lm, "inf") <= 1e-8);
