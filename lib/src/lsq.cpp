@@ -121,8 +121,9 @@ Summary solve(const Problem& problem, arma::vec& beta, const Options& o) {
         // by SVD, singular values below max(K, P) eps s_max counted as zero (NumPy's lstsq
         // rule): the Gauss-Newton step of the pseudo-inverse, equal to QR's at full rank.
         if (!ok) {
-          ok = arma::pinv(delta, J) && (delta = -delta * r, true);
-          min_norm = ok;
+          arma::mat Jplus;  // P x K
+          ok = min_norm = arma::pinv(Jplus, J);
+          if (ok) delta = -Jplus * r;
         }
         break;
       case Method::gauss_newton_normal:
