@@ -62,11 +62,9 @@ void register_double_descent(CLI::App& app, std::function<int()>& run) {
       if (!o->dataset.empty()) {
         if (!o->ridge_grid.empty()) {
           for (const auto& t : split_list(o->ridge_grid)) {
-            char* e = nullptr;
-            const double v = std::strtod(t.c_str(), &e);
-            if (t.empty() || *e || !(v >= 0) || !std::isfinite(v))
-              throw InputError("--ridge-grid " + o->ridge_grid + ": '" + t + "' is not a ridge >= 0");
-            opt.ridge_grid.push_back(v);
+            const auto v = parse_real(t, 0);
+            if (!v) throw InputError("--ridge-grid " + o->ridge_grid + ": '" + t + "' is not a ridge >= 0");
+            opt.ridge_grid.push_back(*v);
           }
         }
         D = dd::dataset_split(o->dataset, o->n_train, o->n_test ? o->n_test : 2000,

@@ -38,6 +38,13 @@ void require_memory(double bytes, const std::string& what) {
   throw InputError(what + gb);
 }
 
+std::optional<double> parse_real(const std::string& s, double lo, double hi, bool open_lo) {
+  char* end = nullptr;
+  const double v = std::strtod(s.c_str(), &end);
+  const bool ok = !s.empty() && end && *end == '\0' && std::isfinite(v) && (open_lo ? v > lo : v >= lo) && v <= hi;
+  return ok ? std::optional<double>(v) : std::nullopt;
+}
+
 CLI::Validator real_option(double lo, double hi, bool open_lo) {
   auto num = [](double v) {
     if (v == kNoLimit) return std::string("inf");
@@ -50,10 +57,7 @@ CLI::Validator real_option(double lo, double hi, bool open_lo) {
                                : std::string("in ") + (open_lo ? "(" : "[") + num(lo) + ", " + num(hi) + "]";
   return CLI::Validator(
       [=](std::string& s) -> std::string {
-        char* end = nullptr;
-        const double v = std::strtod(s.c_str(), &end);
-        const bool ok = !s.empty() && end && *end == '\0' && std::isfinite(v) && (open_lo ? v > lo : v >= lo) && v <= hi;
-        return ok ? std::string() : "must be a finite number " + want + ", not '" + s + "'";
+        return parse_real(s, lo, hi, open_lo) ? std::string() : "must be a finite number " + want + ", not '" + s + "'";
       },
       "finite " + want);
 }

@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,8 @@ void require_memory(double bytes, const std::string& what);
 // finite number > 0, not 'nan'".
 inline constexpr double kNoLimit = std::numeric_limits<double>::max();
 CLI::Validator real_option(double lo, double hi = kNoLimit, bool open_lo = false);
+// The number s holds when it is all of s, finite and in that range; nullopt otherwise.
+std::optional<double> parse_real(const std::string& s, double lo, double hi = kNoLimit, bool open_lo = false);
 
 // "a,b,c" -> {"a", "b", "c"}; every comma separates, so "4," and "4,,5" hold an empty item
 // (which the callers reject) instead of a silently dropped one.
