@@ -29,9 +29,9 @@
 //                  each.  With --torch-serve (a command that runs bench_torch.py), matrix vs
 //                  PyTorch is paired too: two PyTorch processes (default and
 //                  OMP_WAIT_POLICY=PASSIVE) time their step in blocks between nnlab's.
-#include "nnlab/blas.hpp"
-#include "nnlab/io.hpp"
-#include "nnlab/perf.hpp"
+#include "nnlab/runtime/blas.hpp"
+#include "nnlab/formats/io.hpp"
+#include "perf/perf.hpp"
 
 #include <benchmark/benchmark.h>
 

@@ -13,12 +13,12 @@
 //   both sides.  With the full 784 pixels the threshold sits near w = 16 and the first
 //   descent is hidden in the underfitting of tiny widths.
 // Writes results/deep_double_descent/sweep.csv (width, parameters, train/test error, losses).
-#include "nnlab/blas.hpp"
-#include "nnlab/data.hpp"
-#include "nnlab/double_descent.hpp"
-#include "nnlab/error.hpp"
-#include "nnlab/plot.hpp"
-#include "nnlab/train.hpp"
+#include "nnlab/runtime/blas.hpp"
+#include "nnlab/formats/data.hpp"
+#include "nnlab/methods/double_descent.hpp"
+#include "nnlab/core/error.hpp"
+#include "common/plot.hpp"
+#include "nnlab/methods/train.hpp"
 
 #include <chrono>
 #include <cstdio>

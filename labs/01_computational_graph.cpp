@@ -5,11 +5,11 @@
 //
 // Letters: n = neurons (rows of W), m = inputs (columns of W), as in the lecture.
 // Writes results/01_computational_graph/graph.dot (+ .png with graphviz) and ops.csv.
-#include "nnlab/gradcheck.hpp"
-#include "nnlab/graph.hpp"
-#include "nnlab/io.hpp"
-#include "nnlab/lab.hpp"
-#include "nnlab/plot.hpp"
+#include "nnlab/methods/gradcheck.hpp"
+#include "nnlab/graph/graph.hpp"
+#include "nnlab/formats/io.hpp"
+#include "common/sheet.hpp"
+#include "common/plot.hpp"
 
 #include <chrono>
 #include <cstdio>

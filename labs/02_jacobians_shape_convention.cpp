@@ -3,10 +3,10 @@
 // its reshaping into the n x m gradient of the shape convention, (u o f'(z)) x'.
 //
 // Letters: n = rows of W (neurons), m = columns of W (inputs).
-#include "nnlab/activations.hpp"
-#include "nnlab/gradcheck.hpp"
-#include "nnlab/lab.hpp"
-#include "nnlab/plot.hpp"
+#include "nnlab/core/activations.hpp"
+#include "nnlab/methods/gradcheck.hpp"
+#include "common/sheet.hpp"
+#include "common/plot.hpp"
 
 #include <functional>
 

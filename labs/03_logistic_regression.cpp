@@ -4,10 +4,10 @@
 // by finite differences and against the library; gradient descent with a fixed step.
 // Data: two Gaussian clouds in the plane, m = 200, centres (-1, -1) and (1.5, 1), sd 1,
 // arma seed 3.  Writes results/03_logistic_regression/{cost,points,boundary}.csv + logistic.png.
-#include "nnlab/backend.hpp"
-#include "nnlab/gradcheck.hpp"
-#include "nnlab/lab.hpp"
-#include "nnlab/plot.hpp"
+#include "nnlab/backends/backend.hpp"
+#include "nnlab/methods/gradcheck.hpp"
+#include "common/sheet.hpp"
+#include "common/plot.hpp"
 
 #include <cmath>
 

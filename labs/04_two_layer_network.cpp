@@ -5,10 +5,10 @@
 // Checked against the library's backends; trained on moons (not linearly separable) from
 // zero initialisation and from randn * 0.01: the symmetry problem, in numbers and a plot.
 // Data: moons, m = 400, noise 0.15, seed 4.  Writes results/04_two_layer_network/*.csv, two_layer.png.
-#include "nnlab/backend.hpp"
-#include "nnlab/data.hpp"
-#include "nnlab/lab.hpp"
-#include "nnlab/plot.hpp"
+#include "nnlab/backends/backend.hpp"
+#include "nnlab/formats/data.hpp"
+#include "common/sheet.hpp"
+#include "common/plot.hpp"
 
 #include <cstdio>
 

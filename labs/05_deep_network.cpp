@@ -4,9 +4,9 @@
 // set of notes gives the same numbers, transposed.
 // Data: X ~ N(0,1), m = 16 samples, targets y in {0,1}, arma seed 5; networks seeded 5 and 6.
 // Writes results/05_deep_network/grad_norms.csv and grad_norms.png.
-#include "nnlab/backend.hpp"
-#include "nnlab/lab.hpp"
-#include "nnlab/plot.hpp"
+#include "nnlab/backends/backend.hpp"
+#include "common/sheet.hpp"
+#include "common/plot.hpp"
 
 #include <cstdio>
 

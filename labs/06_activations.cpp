@@ -3,10 +3,10 @@
 //
 // Writes results/06_activations/activations.csv (x and, per activation, f(x) and f'(x))
 // and renders activations.png (scripts/plots/activations.gp).
-#include "nnlab/activations.hpp"
-#include "nnlab/gradcheck.hpp"
-#include "nnlab/lab.hpp"
-#include "nnlab/plot.hpp"
+#include "nnlab/core/activations.hpp"
+#include "nnlab/methods/gradcheck.hpp"
+#include "common/sheet.hpp"
+#include "common/plot.hpp"
 
 #include <cmath>
 

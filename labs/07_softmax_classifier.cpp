@@ -6,12 +6,12 @@
 // 10,000-image subset, 8 epochs, to stay under a minute), with learning curves and a confusion
 // matrix on the test set.  Seeds: 7 everywhere.
 // Writes results/07_softmax_classifier/{curves_*,confusion}.csv and softmax.png.
-#include "nnlab/backend.hpp"
-#include "nnlab/data.hpp"
-#include "nnlab/gradcheck.hpp"
-#include "nnlab/lab.hpp"
-#include "nnlab/plot.hpp"
-#include "nnlab/train.hpp"
+#include "nnlab/backends/backend.hpp"
+#include "nnlab/formats/data.hpp"
+#include "nnlab/methods/gradcheck.hpp"
+#include "common/sheet.hpp"
+#include "common/plot.hpp"
+#include "nnlab/methods/train.hpp"
 
 #include <cstdio>
 

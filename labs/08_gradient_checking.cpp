@@ -2,10 +2,10 @@
 // how the complex step does not, what a kink does, and gradcheck on every backend.
 //
 // Writes results/08_gradient_checking/fd_error.csv and renders fd_error.png.
-#include "nnlab/backend.hpp"
-#include "nnlab/gradcheck.hpp"
-#include "nnlab/lab.hpp"
-#include "nnlab/plot.hpp"
+#include "nnlab/backends/backend.hpp"
+#include "nnlab/methods/gradcheck.hpp"
+#include "common/sheet.hpp"
+#include "common/plot.hpp"
 
 #include <cmath>
 #include <cstdio>

@@ -7,10 +7,10 @@
 // beta* = (w1, w2, b) = (1.5, -2, 0.5), arma seed 9; y = sigma(w*.x + b*) exactly
 // ("zero residual"), and y + 0.05 N(0,1) with the same seed ("noisy").
 // Writes results/09_gauss_newton_neuron/{exact,noisy}_<method>.csv and convergence.png.
-#include "nnlab/backend.hpp"
-#include "nnlab/lab.hpp"
-#include "nnlab/lsq.hpp"
-#include "nnlab/plot.hpp"
+#include "nnlab/backends/backend.hpp"
+#include "common/sheet.hpp"
+#include "nnlab/methods/lsq.hpp"
+#include "common/plot.hpp"
 
 #include <cmath>
 #include <cstdio>

@@ -5,11 +5,11 @@
 //   4. the SVM: the exact QP solution against SGD on the hinge loss with L2
 // Data: two Gaussian clouds, N = 24, centres +-(2.5, 1.25), arma seed 10.
 // Writes results/10_hyperplanes_svm/{points,svm_lines,sgd_margin}.csv, svm_margin.png.
-#include "nnlab/backend.hpp"
-#include "nnlab/lab.hpp"
-#include "nnlab/optim.hpp"
-#include "nnlab/plot.hpp"
-#include "nnlab/separation.hpp"
+#include "nnlab/backends/backend.hpp"
+#include "common/sheet.hpp"
+#include "nnlab/methods/optim.hpp"
+#include "common/plot.hpp"
+#include "nnlab/methods/separation.hpp"
 
 #include <cstdio>
 
@@ -72,7 +72,7 @@ int main() {
   for (; it < 2000; ++it) {
     J = be->value_and_grad(tr, P.t(), py.t(), c, g);
     if (J == 0) break;  // every margin >= 1
-    adam.step(tr, g);
+    adam.update(tr, g);
   }
   be->forward(tr, P.t(), c);
   s.show("iterations until the hinge loss is 0", double(it));

@@ -7,11 +7,11 @@
 // Data: lattice points of [-10, 10]^2, label +1 inside the circle x1^2 + x2^2 < 64, else -1 (46% of the points);
 // 80 training and the other 361 points for test, drawn with seed 11.
 // Writes results/11_relu_universality/{bumps,trained}.csv, counts.csv and bumps.png.
-#include "nnlab/backend.hpp"
-#include "nnlab/lab.hpp"
-#include "nnlab/optim.hpp"
-#include "nnlab/plot.hpp"
-#include "nnlab/relu_constructions.hpp"
+#include "nnlab/backends/backend.hpp"
+#include "common/sheet.hpp"
+#include "nnlab/methods/optim.hpp"
+#include "common/plot.hpp"
+#include "nnlab/methods/relu_constructions.hpp"
 
 #include <cstdio>
 #include <random>
@@ -95,7 +95,7 @@ int main() {
   const arma::mat Xs = Xtr / 10;
   for (int it = 0; it < 3000; ++it) {
     be->value_and_grad(net, Xs, ytr, c, g);
-    adam.step(net, g);
+    adam.update(net, g);
   }
   const double tr_err = err(eval(net, Xtr / 10), ytr), te_err = err(eval(net, Xte / 10), yte);
   s.show("trained: training error", tr_err);

@@ -6,12 +6,12 @@
 // convex problem (logistic regression, two blobs) and a non-convex one (2-16-1 tanh MLP on
 // the moons); then the lectures' hinge-loss training, partial_loss = sum_batch relu(1 - y f(x)).
 // Data: m = 500, seed 12.  Writes results/12_gradient_descent_sgd/{convex,mlp}_<method>.csv, sgd.png.
-#include "nnlab/backend.hpp"
-#include "nnlab/data.hpp"
-#include "nnlab/lab.hpp"
-#include "nnlab/optim.hpp"
-#include "nnlab/plot.hpp"
-#include "nnlab/train.hpp"
+#include "nnlab/backends/backend.hpp"
+#include "nnlab/formats/data.hpp"
+#include "common/sheet.hpp"
+#include "nnlab/methods/optim.hpp"
+#include "common/plot.hpp"
+#include "nnlab/methods/train.hpp"
 
 #include <cstdio>
 #include <random>
@@ -38,7 +38,7 @@ Trace run_method(const std::string& method, Network<double> net, const arma::mat
     }
   };
   std::mt19937_64 rng(12);
-  std::unique_ptr<optim::Optimizer<double>> opt;
+  std::unique_ptr<optim::GradientOptimizer<double>> opt;
   if (method == "momentum") opt = std::make_unique<optim::Momentum<double>>(lr);
   else if (method == "adam") opt = std::make_unique<optim::Adam<double>>(lr);
   else opt = std::make_unique<optim::Sgd<double>>(lr);
@@ -49,7 +49,7 @@ Trace run_method(const std::string& method, Network<double> net, const arma::mat
       const double J = be->value_and_grad(net, X, Y, c, g);
       evals += double(m);
       if (method == "gd") {
-        opt->step(net, g);
+        opt->update(net, g);
       } else {  // the lectures' backtracking line search
         double lambda = 1;
         Network<double> trial = net;
@@ -70,7 +70,7 @@ Trace run_method(const std::string& method, Network<double> net, const arma::mat
       be->value_and_grad(net, X.cols(idx), Y.cols(idx), c, g);
       evals += double(B);
       if (method == "sgd-1") opt->lr = lr / (1.0 + double(t) / 1000.0);  // lambda(t), fixed in advance
-      opt->step(net, g);
+      opt->update(net, g);
       ++t;
     }
     log();

@@ -4,9 +4,9 @@
 // threshold p = n, then falls again; the smallest singular value of the feature matrix going
 // to 0 at p = n is why.  Data: seed 13 (draw of the images, the noise and the features).
 // Writes results/13_double_descent/{sweep,singular}.csv and double_descent.png.
-#include "nnlab/double_descent.hpp"
-#include "nnlab/lab.hpp"
-#include "nnlab/plot.hpp"
+#include "nnlab/methods/double_descent.hpp"
+#include "common/sheet.hpp"
+#include "common/plot.hpp"
 
 #include <cmath>
 #include <cstdio>

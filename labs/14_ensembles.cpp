@@ -3,9 +3,9 @@
 // of the test MSE shrinking like 1/K (mse(K) = bias part + variance part / K); the ensembled
 // double-descent curve, whose peak is damped.  Data: n = 300 Fashion-MNIST images, 10% label
 // noise, 2000 test images, seed 14.  Writes results/14_ensembles/{vs_k,curve}.csv, ensembles.png.
-#include "nnlab/double_descent.hpp"
-#include "nnlab/lab.hpp"
-#include "nnlab/plot.hpp"
+#include "nnlab/methods/double_descent.hpp"
+#include "common/sheet.hpp"
+#include "common/plot.hpp"
 
 #include <cstdio>
 #include <thread>

@@ -10,11 +10,12 @@
 // well under a minute in the Debug + sanitizer build of the dev preset.  The test suite
 // shares the cores with other tests, so its timings mean little and must not make it slow.
 // Writes results/15_backends_performance/{backends,peak,scaling}.csv and backends.png.
-#include "nnlab/blas.hpp"
-#include "nnlab/io.hpp"
-#include "nnlab/lab.hpp"
-#include "nnlab/perf.hpp"
-#include "nnlab/plot.hpp"
+#include "nnlab/backends/openmp.hpp"
+#include "nnlab/runtime/blas.hpp"
+#include "nnlab/formats/io.hpp"
+#include "common/sheet.hpp"
+#include "perf/perf.hpp"
+#include "common/plot.hpp"
 
 #include <algorithm>
 #include <cmath>

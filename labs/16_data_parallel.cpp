@@ -6,11 +6,12 @@
 //   lab16_data_parallel            the sheet (runs itself under `mpirun -np 2` for section 4)
 //   lab16_data_parallel --measure  the measurement, to be run under mpirun
 // Writes results/16_data_parallel/{allreduce.csv,step.csv} and data_parallel.png.
-#include "nnlab/backend.hpp"
-#include "nnlab/io.hpp"
-#include "nnlab/lab.hpp"
-#include "nnlab/mpi.hpp"
-#include "nnlab/plot.hpp"
+#include "nnlab/backends/openmp.hpp"
+#include "nnlab/backends/backend.hpp"
+#include "nnlab/formats/io.hpp"
+#include "common/sheet.hpp"
+#include "nnlab/runtime/mpi.hpp"
+#include "common/plot.hpp"
 
 #include <cstdio>
 #include <cstdlib>
@@ -125,7 +126,7 @@ int main(int argc, char** argv) {
   toy_data(20, 5, 192, 16, X, Y);
   // 6 shards of 32 samples (the mpi backend's shard size): their gradient sums (the loss
   // gradient scaled by 1/m of the whole batch) from the openmp equations -- what mpi adds
-  auto omp = make_backend<double>(BackendKind::openmp, 1);
+  auto omp = make_openmp_backend<double>(1);
   std::vector<arma::vec> leaves;
   {
     Cache<double> c;

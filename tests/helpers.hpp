@@ -1,6 +1,6 @@
 // Test helpers: random networks with data that fits their loss.
 #pragma once
-#include "nnlab/backend.hpp"
+#include "nnlab/backends/backend.hpp"
 
 #include <chrono>
 #include <filesystem>
@@ -76,7 +76,7 @@ inline Case make_case(std::uint64_t seed, std::size_t depth, Activation hidden, 
 
 }  // namespace nnlab::test
 
-#include "nnlab/gradcheck.hpp"
+#include "nnlab/methods/gradcheck.hpp"
 #include <sstream>
 namespace nnlab::test {
 // One line per block, for INFO() when a check fails.

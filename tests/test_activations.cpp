@@ -1,7 +1,7 @@
 // Activations: values and derivatives against finite differences (both sides of every
 // kink), PyTorch's kink conventions, the lectures' identities, softmax JVP.
-#include "nnlab/activations.hpp"
-#include "nnlab/gradcheck.hpp"
+#include "nnlab/core/activations.hpp"
+#include "nnlab/methods/gradcheck.hpp"
 
 #include <catch2/catch.hpp>
 #include <cmath>

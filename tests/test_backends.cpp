@@ -1,8 +1,9 @@
 // The three hand-written backends (and the graph backend) against finite differences,
 // against each other, across thread counts, and in float.
 #include "helpers.hpp"
-#include "nnlab/gradcheck.hpp"
-#include "nnlab/optim.hpp"
+#include "nnlab/backends/openmp.hpp"
+#include "nnlab/methods/gradcheck.hpp"
+#include "nnlab/methods/optim.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -165,13 +166,13 @@ TEMPLATE_TEST_CASE("openmp: the tiles and samples schedules give the same bits o
   }
 }
 
-// openmp's sgd_step updates the parameters inside its parallel region (tiles: after a layer's
+// openmp's in-pass SGD updates the parameters inside its parallel region (tiles: after a layer's
 // dA = W' dZ and dW, each thread a range of W; samples: each thread the range it summed): the same bits as
 // value_and_grad + optim::Sgd on one thread, for both schedules and 1, 2, 3 threads, with
 // batches that make the region run on several threads (m = 130: ~3e5 fmas, above the
 // parallel threshold) and below it.  Two steps in a row: the second starts from the first's
 // updated weights and reused workspaces.
-TEMPLATE_TEST_CASE("openmp: sgd_step's in-region update gives value_and_grad + Sgd's bits on any thread count",
+TEMPLATE_TEST_CASE("openmp: the in-pass SGD update gives value_and_grad + Sgd's bits on any thread count",
                    "[backends][openmp][sgd]", float, double) {
   using T = TestType;
   const T lr = T(0.05);
@@ -189,7 +190,7 @@ TEMPLATE_TEST_CASE("openmp: sgd_step's in-region update gives value_and_grad + S
     T Jr[2];
     for (T& J : Jr) {
       J = be1->value_and_grad(ref, X, Y, cr, gr, true);
-      optim::Sgd<T>(lr).step(ref, gr);
+      optim::Sgd<T>(lr).update(ref, gr);
     }
     for (OpenmpSchedule s : {OpenmpSchedule::samples, OpenmpSchedule::tiles})
       for (int t : {1, 2, 3}) {
@@ -198,7 +199,8 @@ TEMPLATE_TEST_CASE("openmp: sgd_step's in-region update gives value_and_grad + S
         Grads<T> g;
         Cache<T> c;
         INFO("m = " << m << ", schedule " << int(s) << ", " << t << " threads");
-        for (T J : Jr) REQUIRE(be->sgd_step(net, X, Y, c, g, lr, true) == J);  // bitwise
+        const InPassSgd<T> sgd{&net, lr};
+        for (T J : Jr) REQUIRE(be->value_and_grad(net, X, Y, c, g, true, &sgd) == J);  // bitwise
         for (std::size_t l = 0; l < net.depth(); ++l) {
           INFO("layer " << l);
           REQUIRE(arma::approx_equal(net.layers[l].W, ref.layers[l].W, "absdiff", T(0)));
@@ -212,7 +214,7 @@ TEMPLATE_TEST_CASE("openmp: sgd_step's in-region update gives value_and_grad + S
   }
 }
 
-// The openmp backend's determinism contract (lib/src/backend_openmp.cpp, "Determinism"),
+// The openmp backend's determinism contract (lib/nnlab/backends/openmp_kernel.hpp, "Determinism"),
 // element by element against a plain loop: Z(i, t) = b(i), then fma(W(i, p), A(p, t), .) for
 // p = 0, 1, ...; dW(i, p) and db(i) summed over the samples in chunks of 64, the first chunk's
 // chain from 0 straight into the sum, each later one from 0 and then added (fma for dW, + for
@@ -331,13 +333,13 @@ TEST_CASE("the workspace is reused: same sizes, same buffers", "[backends]") {
   REQUIRE(g.dW[0].memptr() == w0);
 }
 
-// Backend::sgd_step against value_and_grad + optim::Sgd.  Every backend but matrix runs exactly
-// those two calls: same bits.  matrix (no l1/l2 terms) folds W <- W - lr dZ A' into one gemm and
+// value_and_grad with InPassSgd against value_and_grad + optim::Sgd's update.  Every backend but
+// matrix gives the same bits.  matrix (no l1/l2 terms) folds W <- W - lr dZ A' into one gemm and
 // never forms dW: the same cost, dX, db and biases bit for bit (they come before the update or do
 // not involve it), and the weights within the rounding of the two computations of
 // S = dZ A' (a sum of m products each: gamma_m = m u times sum |dZ||A|, for each of the two)
 // and of the update (a few u times |W| + lr |S|).
-TEMPLATE_TEST_CASE("sgd_step: value_and_grad + the SGD update; matrix folds the update into its gemm",
+TEMPLATE_TEST_CASE("in-pass SGD: value_and_grad + the SGD update; matrix folds the update into its gemm",
                    "[backends][sgd]", float, double) {
   using T = TestType;
   const T u = std::numeric_limits<T>::epsilon() / 2, lr = T(0.1);
@@ -353,14 +355,15 @@ TEMPLATE_TEST_CASE("sgd_step: value_and_grad + the SGD update; matrix folds the 
         Cache<T> cr;
         Grads<T> gr;
         const T Jr = be->value_and_grad(ref, X, Y, cr, gr, true);
-        optim::Sgd<T>(lr).step(ref, gr);
+        optim::Sgd<T>(lr).update(ref, gr);
 
         Network<T> net = net0;
         Cache<T> c;
         Grads<T> g;
         const arma::Mat<T> sentinel(2, 2, arma::fill::value(T(7)));
         g.dW.assign(net.depth(), sentinel);
-        const T J = be->sgd_step(net, X, Y, c, g, lr, true);
+        const InPassSgd<T> sgd{&net, lr};
+        const T J = be->value_and_grad(net, X, Y, c, g, true, &sgd);
         const bool fused = k == BackendKind::matrix && l2 == 0;
         INFO(name(k) << ", m " << m << ", l2 " << l2);
         REQUIRE(J == Jr);

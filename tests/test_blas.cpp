@@ -1,6 +1,6 @@
 // Armadillo must call OpenBLAS, not the reference BLAS.
-#include "nnlab/backend.hpp"
-#include "nnlab/blas.hpp"
+#include "nnlab/backends/backend.hpp"
+#include "nnlab/runtime/blas.hpp"
 #include "helpers.hpp"
 
 #include <armadillo>

@@ -2,11 +2,11 @@
 // library, every bad input exit 2 with one line on stderr naming the file, nothing on
 // stdout, and no output file left behind.
 #include "helpers.hpp"
-#include "nnlab/gradcheck.hpp"
-#include "nnlab/io.hpp"
-#include "nnlab/blas.hpp"
-#include "nnlab/data.hpp"
-#include "nnlab/lsq.hpp"
+#include "nnlab/methods/gradcheck.hpp"
+#include "nnlab/formats/io.hpp"
+#include "nnlab/runtime/blas.hpp"
+#include "nnlab/formats/data.hpp"
+#include "nnlab/methods/lsq.hpp"
 
 #include <catch2/catch.hpp>
 #include <filesystem>

@@ -1,6 +1,6 @@
 // Data sets: determinism by seed, shapes, target encodings, accuracy, Fashion-MNIST.
-#include "nnlab/data.hpp"
-#include "nnlab/error.hpp"
+#include "nnlab/formats/data.hpp"
+#include "nnlab/core/error.hpp"
 
 #include <catch2/catch.hpp>
 

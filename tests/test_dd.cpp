@@ -1,7 +1,7 @@
 // Double descent: the minimum-norm and ridge fits against direct formulas, the condition
 // number, label noise, thread-count invariance, and the shape of the curve.
-#include "nnlab/data.hpp"
-#include "nnlab/double_descent.hpp"
+#include "nnlab/formats/data.hpp"
+#include "nnlab/methods/double_descent.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,8 +1,8 @@
 // The autodiff engine: per op, a hand-checked case, a finite-difference Jacobian and a
 // whole-graph gradient; branches, reuse, whole networks, DOT output.
 #include "helpers.hpp"
-#include "nnlab/gradcheck.hpp"
-#include "nnlab/graph.hpp"
+#include "nnlab/methods/gradcheck.hpp"
+#include "nnlab/graph/graph.hpp"
 
 #include <catch2/catch.hpp>
 #include <regex>

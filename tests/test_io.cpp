@@ -1,8 +1,8 @@
 // Model JSON and CSV: round trip, every rule of the contract enforced with a clear message.
 #include "helpers.hpp"
-#include "nnlab/error.hpp"
-#include "nnlab/io.hpp"
-#include "nnlab/plot.hpp"
+#include "nnlab/core/error.hpp"
+#include "nnlab/formats/io.hpp"
+#include "common/plot.hpp"
 
 #include <catch2/catch.hpp>
 #include <cstdlib>

@@ -1,6 +1,6 @@
 // Losses: hand-checked values, stability, gradients against finite differences.
-#include "nnlab/gradcheck.hpp"
-#include "nnlab/loss.hpp"
+#include "nnlab/methods/gradcheck.hpp"
+#include "nnlab/core/loss.hpp"
 
 #include <catch2/catch.hpp>
 #include <cmath>

@@ -1,8 +1,8 @@
 // Gauss-Newton / Levenberg-Marquardt: Jacobians against FD, the identity neuron in one
 // step, quadratic convergence on zero-residual data, agreement on noisy data, the normal
 // equations' lost digits, whole networks.
-#include "nnlab/gradcheck.hpp"
-#include "nnlab/lsq.hpp"
+#include "nnlab/methods/gradcheck.hpp"
+#include "nnlab/methods/lsq.hpp"
 
 #include <catch2/catch.hpp>
 

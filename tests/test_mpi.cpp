@@ -2,7 +2,7 @@
 // R = 1..8 "processes" each computes its cover of the tree from its own leaves, and the root
 // assembled from the covers must equal the one-process sum bit for bit.  (The same under a
 // real mpirun: tests/mpi/same_result.sh.)
-#include "nnlab/mpi.hpp"
+#include "nnlab/runtime/mpi.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -2,10 +2,10 @@
 // gemm yardstick against Armadillo, and the claim of issue 8 that a steady-state training
 // step allocates nothing (malloc and posix_memalign are counted by interposition below); the
 // paired-rounds protocol (paired_ratio, thread_scaling) and the CSV they feed.
-#include "nnlab/perf.hpp"
+#include "perf/perf.hpp"
 #include "helpers.hpp"
 
-#include "nnlab/blas.hpp"
+#include "nnlab/runtime/blas.hpp"
 
 #include <catch2/catch.hpp>
 #include <pthread.h>

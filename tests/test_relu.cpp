@@ -1,7 +1,7 @@
 // ReLU constructions: each against its formula, exactly on integer inputs, on every backend;
 // memorization properties over random N, D and lattice points; Zhang et al.'s construction.
-#include "nnlab/backend.hpp"
-#include "nnlab/relu_constructions.hpp"
+#include "nnlab/backends/backend.hpp"
+#include "nnlab/methods/relu_constructions.hpp"
 
 #include <catch2/catch.hpp>
 #include <random>

@@ -1,7 +1,7 @@
 // Hyperplanes: LP separability with certificates checked independently; the lectures' four
 // points; the SVM's exact QP solution against its KKT conditions and against SGD.
-#include "nnlab/backend.hpp"
-#include "nnlab/separation.hpp"
+#include "nnlab/backends/backend.hpp"
+#include "nnlab/methods/separation.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,7 +1,7 @@
 // Training: initialisations, every optimizer learns, the line search never increases the
 // cost, determinism, checkpoint and resume bit for bit, early stopping, float training.
-#include "nnlab/data.hpp"
-#include "nnlab/train.hpp"
+#include "nnlab/formats/data.hpp"
+#include "nnlab/methods/train.hpp"
 
 #include <catch2/catch.hpp>
 #include <cmath>

@@ -1,10 +1,10 @@
 // nnlab double-descent   (contract section 4): random ReLU features, minimum-norm least squares.
 #include "common.hpp"
 
-#include "nnlab/data.hpp"
-#include "nnlab/double_descent.hpp"
-#include "nnlab/error.hpp"
-#include "nnlab/io.hpp"
+#include "nnlab/formats/data.hpp"
+#include "nnlab/methods/double_descent.hpp"
+#include "nnlab/core/error.hpp"
+#include "nnlab/formats/io.hpp"
 
 #include <algorithm>
 #include <cstdio>

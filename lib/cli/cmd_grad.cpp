@@ -1,9 +1,9 @@
 // nnlab grad | gradcheck | predict   (contract section 4)
 #include "common.hpp"
 
-#include "nnlab/blas.hpp"
-#include "nnlab/gradcheck.hpp"
-#include "nnlab/io.hpp"
+#include "nnlab/runtime/blas.hpp"
+#include "nnlab/methods/gradcheck.hpp"
+#include "nnlab/formats/io.hpp"
 
 #include <cstdio>
 #include <iostream>

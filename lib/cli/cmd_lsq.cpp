@@ -1,10 +1,10 @@
 // nnlab gauss-newton   (contract section 4): fit one neuron y ~ g(w.x + b) by least squares.
 #include "common.hpp"
 
-#include "nnlab/blas.hpp"
-#include "nnlab/error.hpp"
-#include "nnlab/io.hpp"
-#include "nnlab/lsq.hpp"
+#include "nnlab/runtime/blas.hpp"
+#include "nnlab/core/error.hpp"
+#include "nnlab/formats/io.hpp"
+#include "nnlab/methods/lsq.hpp"
 
 #include <cstdio>
 #include <iostream>

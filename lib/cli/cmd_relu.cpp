@@ -1,9 +1,9 @@
 // nnlab memorize   (contract section 4): the lectures' ReLU memorization network.
 #include "common.hpp"
 
-#include "nnlab/error.hpp"
-#include "nnlab/io.hpp"
-#include "nnlab/relu_constructions.hpp"
+#include "nnlab/core/error.hpp"
+#include "nnlab/formats/io.hpp"
+#include "nnlab/methods/relu_constructions.hpp"
 
 #include <cstdio>
 #include <iostream>

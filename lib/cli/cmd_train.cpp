@@ -1,12 +1,12 @@
 // nnlab train | evaluate   (contract section 4)
 #include "common.hpp"
-#include "nnlab/mpi.hpp"
+#include "nnlab/runtime/mpi.hpp"
 
-#include "nnlab/blas.hpp"
-#include "nnlab/data.hpp"
-#include "nnlab/error.hpp"
-#include "nnlab/io.hpp"
-#include "nnlab/train.hpp"
+#include "nnlab/runtime/blas.hpp"
+#include "nnlab/formats/data.hpp"
+#include "nnlab/core/error.hpp"
+#include "nnlab/formats/io.hpp"
+#include "nnlab/methods/train.hpp"
 
 #include <cstdio>
 #include <iostream>

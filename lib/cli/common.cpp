@@ -1,10 +1,10 @@
 #include "common.hpp"
 
-#include "nnlab/mpi.hpp"
+#include "nnlab/runtime/mpi.hpp"
 
-#include "nnlab/blas.hpp"
-#include "nnlab/error.hpp"
-#include "nnlab/io.hpp"
+#include "nnlab/runtime/blas.hpp"
+#include "nnlab/core/error.hpp"
+#include "nnlab/formats/io.hpp"
 
 #include <cmath>
 #include <cstdio>

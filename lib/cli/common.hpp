@@ -1,6 +1,6 @@
 // Shared pieces of the nnlab subcommands: loading the contract's files, JSON output.
 #pragma once
-#include "nnlab/backend.hpp"
+#include "nnlab/backends/backend.hpp"
 
 #include <CLI/CLI.hpp>
 #include <limits>

@@ -3,10 +3,10 @@
 //   bad input (one line on stderr naming the file, the place and the problem), 3 a bug.
 #include "common.hpp"
 
-#include "nnlab/blas.hpp"
-#include "nnlab/error.hpp"
-#include "nnlab/io.hpp"
-#include "nnlab/mpi.hpp"
+#include "nnlab/runtime/blas.hpp"
+#include "nnlab/core/error.hpp"
+#include "nnlab/formats/io.hpp"
+#include "nnlab/runtime/mpi.hpp"
 
 #include <cstdio>
 #include <iostream>

@@ -2,8 +2,8 @@
 # links libblas.so.3/liblapack.so.3, which the alternatives system resolves; so we build and
 # run a probe against Armadillo and ask the loader which file really provides dgemm_.
 try_run(NNLAB_PROBE_RUN NNLAB_PROBE_COMPILE
-        SOURCES ${CMAKE_CURRENT_LIST_DIR}/blas_probe.cpp ${CMAKE_CURRENT_LIST_DIR}/../src/blas.cpp
-        CMAKE_FLAGS "-DINCLUDE_DIRECTORIES=${ARMADILLO_INCLUDE_DIRS};${CMAKE_CURRENT_LIST_DIR}/../include"
+        SOURCES ${CMAKE_CURRENT_LIST_DIR}/blas_probe.cpp ${CMAKE_CURRENT_LIST_DIR}/../nnlab/runtime/blas.cpp
+        CMAKE_FLAGS "-DINCLUDE_DIRECTORIES=${ARMADILLO_INCLUDE_DIRS};${CMAKE_CURRENT_LIST_DIR}/.."
         LINK_LIBRARIES ${ARMADILLO_LIBRARIES} ${CMAKE_DL_LIBS}
         CXX_STANDARD 20
         RUN_OUTPUT_VARIABLE NNLAB_PROBE_OUT

@@ -1,8 +1,8 @@
-// Configure-time probe, built with lib/src/blas.cpp itself (the same code as nnlab::blas_info
+// Configure-time probe, built with lib/nnlab/runtime/blas.cpp itself (the same code as nnlab::blas_info
 // and nnlab::blas_core_suggestion, not a copy): which libraries provide dgemm_ and dgesdd_ once
 // Armadillo is loaded, is it OpenBLAS, and which kernels did it pick?  Prints
 // "BLAS=<path>;LAPACK=<path>;CORE=<kernels>;SUGGEST=<OPENBLAS_CORETYPE or empty>;OPENBLAS=<config or NO>".
-#include "nnlab/blas.hpp"
+#include "nnlab/runtime/blas.hpp"
 
 #include <cstdio>
 

@@ -1,7 +1,7 @@
 // libFuzzer target: the CSV reader and the target checks must answer any bytes with a
 // matrix or an InputError.
-#include "nnlab/error.hpp"
-#include "nnlab/io.hpp"
+#include "nnlab/core/error.hpp"
+#include "nnlab/formats/io.hpp"
 
 #include <cstdint>
 

@@ -1,6 +1,6 @@
 // libFuzzer target: the model reader must answer any bytes with a model or an InputError.
-#include "nnlab/error.hpp"
-#include "nnlab/io.hpp"
+#include "nnlab/core/error.hpp"
+#include "nnlab/formats/io.hpp"
 
 #include <cstdint>
 

@@ -1,0 +1,125 @@
+// nnlab/lsq.hpp -- nonlinear least squares: min f(beta) = 0.5 ||r(beta)||^2, solved by
+// Gauss-Newton (with a backtracking safeguard) or Levenberg-Marquardt, modelled on Ceres'
+// tiny_solver.h: Options with defaults, a Summary with the per-iteration history, and a
+// Status that says why the solver stopped.
+//
+// Letters: K = residuals (data points), P = parameters, n = inputs of a neuron (P = n + 1).
+//   r      K           residuals,  r_k = y_k - model(x_k; beta)
+//   J      K x P       Jacobian dr/dbeta
+//   grad f = J' r      (P)
+// Gauss-Newton step: delta minimises ||J delta + r||, solved by LAPACK on J itself (QR,
+// dgels), never by forming J'J.  Levenberg-Marquardt step: (J'J + lambda D) delta = -J'r
+// with D = diag(J'J), solved as the stacked least-squares problem [J; sqrt(lambda D)] delta
+// = [-r; 0], again by QR.
+#pragma once
+#include "nnlab/core/activations.hpp"
+#include "nnlab/core/network.hpp"
+
+#include <armadillo>
+#include <string>
+#include <vector>
+
+namespace nnlab::lsq {
+
+// What the solver needs: residuals and their Jacobian at beta.
+class Problem {
+ public:
+  virtual ~Problem() = default;
+  virtual std::size_t num_residuals() const = 0;
+  virtual std::size_t num_parameters() const = 0;
+  // r (K) always; J (K x P) when J != nullptr.
+  virtual void evaluate(const arma::vec& beta, arma::vec& r, arma::mat* J) const = 0;
+};
+
+// The lectures' neuron y ~ g(w.x + b): r_k = y_k - g(w.x_k + b),
+// row k of J = -g'(w.x_k + b) [x_k', 1].   beta = (w_1, ..., w_n, b).
+class NeuronProblem final : public Problem {
+ public:
+  // X: K x n (one sample per row, as in the CSV), y: K.  g: identity, sigmoid or tanh.
+  NeuronProblem(arma::mat X, arma::vec y, Activation g);
+  std::size_t num_residuals() const override { return X_.n_rows; }
+  std::size_t num_parameters() const override { return X_.n_cols + 1; }
+  void evaluate(const arma::vec& beta, arma::vec& r, arma::mat* J) const override;
+  const arma::mat& augmented() const { return Xa_; }  // [X, 1]
+
+ private:
+  arma::mat X_, Xa_;
+  arma::vec y_;
+  Activation g_;
+};
+
+// A whole network with one output: r_k = y_k - f(x_k; theta), theta = flatten_params(net).
+// Row k of J is -df(x_k)/dtheta, from one backward pass per sample (Backend::vjp).
+class NetworkProblem final : public Problem {
+ public:
+  NetworkProblem(Network<double> net, arma::mat X /* n_0 x K */, arma::vec y);
+  std::size_t num_residuals() const override { return X_.n_cols; }
+  std::size_t num_parameters() const override { return net_.n_params(); }
+  void evaluate(const arma::vec& theta, arma::vec& r, arma::mat* J) const override;
+  const Network<double>& network() const { return net_; }
+
+ private:
+  mutable Network<double> net_;
+  arma::mat X_;
+  arma::vec y_;
+};
+
+enum class Method {
+  gauss_newton,         // QR on J (least-norm step by SVD if J is rank-deficient), backtracking
+                        // (Armijo) when the full step does not decrease f
+  gauss_newton_normal,  // the same on the normal equations J'J delta = -J'r (for comparison)
+  levenberg_marquardt,  // damped, trust-region-like
+  gradient_descent,     // beta -= step * grad f, fixed step
+  gradient_descent_ls,  // the lectures' line search: lambda = 1, halve while f(beta - lambda g) >= f(beta)
+};
+
+enum class Status {
+  gradient_too_small,            // ||grad f||_inf <= gradient_tolerance
+  relative_step_size_too_small,  // ||delta|| <= parameter_tolerance (||beta|| + parameter_tolerance)
+  cost_too_small,                // f <= cost_threshold
+  cost_change_too_small,         // |f_old - f_new| <= function_tolerance * f_old
+  hit_max_iterations,            // max_iterations reached
+  linear_solver_failed,          // no finite step (LM, GN on the normal equations: singular system)
+  line_search_failed,            // no decrease along the step after 60 halvings
+};
+std::string name(Status s);
+std::string name(Method m);
+
+struct Options {
+  Method method = Method::gauss_newton;
+  int max_iterations = 50;
+  double gradient_tolerance = 1e-14;    // stop: ||J'r||_inf <= gradient_tolerance (absolute:
+                                        // a zero-residual fit goes on to round-off)
+  double parameter_tolerance = 1e-14;   // stop: ||delta||_2 <= tol (||beta||_2 + tol)
+  double function_tolerance = 1e-16;    // stop: |f_old - f_new| <= tol * f_old (accepted steps,
+                                        // not at round-off level: predicted decrease > 8 eps f)
+  double cost_threshold = 1e-300;       // stop: f <= cost_threshold (0 would wait for an exact fit)
+  double initial_lambda = 1e-3;         // LM: lambda_0 (D = diag(J'J) makes it scale-free)
+  double step = 0.1;                    // gradient_descent: beta -= step * grad f
+};
+
+struct Iteration {
+  int iter = 0;             // 0 = the start
+  double cost = 0;          // f at the iterate after this iteration
+  double grad_norm = 0;     // ||J'r||_2 there
+  double step_norm = 0;     // ||beta_k - beta_{k-1}||_2 (0 for a rejected LM step and at the start)
+  double lambda = 0;        // LM damping used for this step (line-search factor for GN/GD)
+  double gain_ratio = 0;    // actual / predicted decrease of f (LM and GN); 0 at the start
+  bool accepted = true;
+  bool min_norm = false;    // GN: J rank-deficient, the step was the least-norm one (-J^+ r, SVD)
+};
+
+struct Summary {
+  double initial_cost = 0, final_cost = 0;
+  int iterations = 0;
+  Status status = Status::hit_max_iterations;
+  std::vector<Iteration> history;
+  std::string table() const;  // Ceres-style iteration table
+};
+
+Summary solve(const Problem& problem, arma::vec& beta, const Options& options = {});
+
+// The LAPACK least-squares solution of the identity neuron: argmin ||y - [X 1] beta||.
+arma::vec linear_least_squares(const arma::mat& X, const arma::vec& y);
+
+}  // namespace nnlab::lsq

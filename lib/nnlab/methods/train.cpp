@@ -1,0 +1,283 @@
+// Initialisation and the training loop (see nnlab/train.hpp).
+#include "nnlab/methods/train.hpp"
+
+#include "nnlab/runtime/blas.hpp"
+#include "nnlab/formats/data.hpp"
+#include "nnlab/core/error.hpp"
+#include "nnlab/formats/io.hpp"
+#include "nnlab/methods/optim.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <unistd.h>
+#include <xmmintrin.h>
+
+namespace nnlab::train {
+
+Init init_from_name(const std::string& s) {
+  if (s == "zeros") return Init::zeros;
+  if (s == "small") return Init::small;
+  if (s == "xavier") return Init::xavier;
+  if (s == "he") return Init::he;
+  throw InputError("--init " + s + ": must be he, xavier, small or zeros");
+}
+
+template <class T>
+Network<T> init_network(const std::vector<std::size_t>& sizes, const std::vector<Activation>& acts, Loss loss,
+                        Init init, std::uint64_t seed, double l1, double l2) {
+  if (sizes.size() < 2 || acts.size() + 1 != sizes.size())
+    throw InputError("--layers/--activations: need L+1 sizes and L activations (got " + std::to_string(sizes.size()) +
+                     " and " + std::to_string(acts.size()) + ")");
+  for (auto n : sizes) if (n == 0) throw InputError("--layers: sizes must be >= 1");
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> N(0, 1);
+  std::uniform_real_distribution<double> U(-1, 1);
+  Network<T> net;
+  net.loss = loss;
+  net.l1 = T(l1);
+  net.l2 = T(l2);
+  for (std::size_t l = 1; l < sizes.size(); ++l) {
+    const double nin = double(sizes[l - 1]), nout = double(sizes[l]);
+    Layer<T> L{acts[l - 1], arma::Mat<T>(sizes[l], sizes[l - 1]), arma::Col<T>(sizes[l], arma::fill::zeros)};
+    for (auto& w : L.W) {
+      switch (init) {
+        case Init::zeros: w = 0; break;
+        case Init::small: w = T(0.01 * N(rng)); break;
+        case Init::xavier: w = T(std::sqrt(6.0 / (nin + nout)) * U(rng)); break;
+        case Init::he: w = T(std::sqrt(2.0 / nin) * N(rng)); break;
+      }
+    }
+    net.layers.push_back(std::move(L));
+  }
+  net.validate();
+  return net;
+}
+
+Evaluation evaluate(const Network<double>& net, const arma::mat& X, const arma::mat& Y) {
+  auto be = make_backend<double>(BackendKind::matrix);
+  Cache<double> c;
+  Evaluation e;
+  e.loss = be->value(net, X, Y, c);
+  e.accuracy = data::accuracy(c.A.back(), Y, net.loss);
+  e.n = X.n_cols;
+  return e;
+}
+
+namespace {
+
+using clk = std::chrono::steady_clock;
+
+double lr_at(const Options& o, double lr0, int epoch) {
+  switch (o.schedule) {
+    case Schedule::constant: return lr0;
+    case Schedule::inverse: return lr0 / (1 + o.decay * epoch);
+    case Schedule::step: return lr0 * std::pow(o.gamma, epoch / std::max(o.step_size, 1));
+  }
+  return lr0;
+}
+
+std::string fmt_time(double s) {
+  char b[32];
+  if (s < 60) std::snprintf(b, sizeof b, "%.1f s", s);
+  else std::snprintf(b, sizeof b, "%dm%02ds", int(s) / 60, int(s) % 60);
+  return b;
+}
+
+// Checkpoint: the current and best models, the optimizer's state, the history.
+template <class T>
+void save_checkpoint(const std::string& path, const Network<T>& net, const Result& r, int epoch, double best_val,
+                     optim::Optimizer<T>* opt) {
+  nlohmann::json j;
+  j["format"] = "nnlab-checkpoint";
+  j["epoch"] = epoch;
+  j["model"] = nlohmann::json::parse(model_to_json(net.template cast<double>()));
+  j["best"] = nlohmann::json::parse(model_to_json(r.model));
+  j["best_epoch"] = r.best_epoch;
+  j["best_val"] = best_val;
+  auto& h = j["history"] = nlohmann::json::array();
+  for (const auto& e : r.history)
+    h.push_back({e.epoch, e.lr, e.train_loss, e.train_acc, e.val_loss, e.val_acc, e.seconds});
+  if (opt) {
+    j["opt_t"] = opt->t;
+    auto& st = j["opt_state"] = nlohmann::json::array();
+    for (auto* M : opt->state(net)) st.push_back(std::vector<double>(M->begin(), M->end()));
+  }
+  write_file_atomic(path, j.dump());
+}
+
+template <class T>
+int load_checkpoint(const std::string& path, Network<T>& net, Result& r, double& best_val, optim::Optimizer<T>* opt) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(read_file(path));
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(path + ": not a checkpoint (" + std::string(e.what()) + ")");
+  }
+  if (j.value("format", "") != "nnlab-checkpoint") throw InputError(path + ": not an nnlab checkpoint");
+  const auto cur = parse_model(j["model"].dump(), path + " (model)");
+  if (cur.sizes() != net.sizes()) throw InputError(path + ": the checkpoint's network has other sizes");
+  net = cur.template cast<T>();
+  r.model = parse_model(j["best"].dump(), path + " (best)");
+  r.best_epoch = j["best_epoch"];
+  best_val = j["best_val"];
+  for (const auto& e : j["history"])
+    r.history.push_back({e[0], e[1], e[2], e[3], e[4], e[5], e[6]});
+  if (opt) {
+    opt->t = j.value("opt_t", 0L);
+    auto st = opt->state(net);
+    if (st.size() != j["opt_state"].size()) throw InputError(path + ": the optimizer state does not match");
+    for (std::size_t k = 0; k < st.size(); ++k) {
+      const auto v = j["opt_state"][k].get<std::vector<double>>();
+      if (v.size() != st[k]->n_elem) throw InputError(path + ": the optimizer state does not match");
+      for (std::size_t i = 0; i < v.size(); ++i) (*st[k])[i] = T(v[i]);
+    }
+  }
+  return j["epoch"];
+}
+
+}  // namespace
+
+std::size_t validation_size(std::size_t m, double val_fraction) {
+  const std::size_t nval = std::size_t(std::floor(val_fraction * double(m)));
+  return m == 0 ? 0 : std::min(nval, m - 1);
+}
+
+void check_options(const Options& o, std::size_t m) {
+  if (o.epochs < 0 || o.batch == 0) throw InputError("train: epochs must be >= 0 and batch >= 1");
+  if (!(o.val_fraction >= 0 && o.val_fraction < 1)) throw InputError("train: the validation share must be in [0, 1)");
+  if (o.patience > 0 && validation_size(m, o.val_fraction) == 0) {
+    char msg[200];
+    std::snprintf(msg, sizeof msg,
+                  "train: early stopping (patience %d) needs a validation set; a share of %g of %zu samples holds out "
+                  "none", o.patience, o.val_fraction, m);
+    throw InputError(msg);
+  }
+  if (o.resume) {
+    if (o.checkpoint.empty()) throw InputError("--resume needs --checkpoint FILE");
+    if (::access(o.checkpoint.c_str(), F_OK) != 0)
+      throw InputError(o.checkpoint + ": no checkpoint to resume from (run once without --resume to start one)");
+  }
+}
+
+template <class T>
+Result run(Network<T> net, const arma::mat& X, const arma::mat& Y, const Options& o) {
+  net.validate();
+  if (X.n_cols != Y.n_cols || X.n_rows != net.n_in() || Y.n_rows != net.n_out())
+    throw InputError("train: X is " + std::to_string(X.n_rows) + " x " + std::to_string(X.n_cols) + ", Y is " +
+                     std::to_string(Y.n_rows) + " x " + std::to_string(Y.n_cols) + ", the network has " +
+                     std::to_string(net.n_in()) + " inputs and " + std::to_string(net.n_out()) + " outputs");
+  const std::size_t m = X.n_cols;
+  check_options(o, m);
+  // Validation split, seeded; at least one training sample.
+  const arma::uvec perm = data::permutation(m, o.seed * 2 + 1);
+  const std::size_t nval = validation_size(m, o.val_fraction);
+  const arma::uvec tr_idx = perm.head(m - nval), va_idx = perm.tail(nval);
+  const arma::Mat<T> Xtr = arma::conv_to<arma::Mat<T>>::from(X.cols(tr_idx)),
+                     Ytr = arma::conv_to<arma::Mat<T>>::from(Y.cols(tr_idx)),
+                     Xva = arma::conv_to<arma::Mat<T>>::from(X.cols(va_idx)),
+                     Yva = arma::conv_to<arma::Mat<T>>::from(Y.cols(va_idx));
+  const std::size_t mtr = Xtr.n_cols;
+  double lr0 = o.lr;
+  if (lr0 <= 0) lr0 = o.optimizer == "sgd" ? 0.1 : o.optimizer == "momentum" ? 0.01 : o.optimizer == "adam" ? 1e-3 : 1.0;
+  const std::unique_ptr<optim::Optimizer<T>> opt = optim::make<T>(o.optimizer, T(lr0));
+  auto be = make_backend<T>(o.backend, o.threads);
+  Cache<T> c, cv;
+  Grads<T> g;
+  arma::Mat<T> Xb, Yb;
+
+  Result r;
+  r.model = net.template cast<double>();
+  r.n_val = nval;
+  double best_val = -1;
+  int start = 0;
+  if (o.resume) {
+    start = load_checkpoint(o.checkpoint, net, r, best_val, opt.get());
+  }
+  const unsigned csr = _mm_getcsr();
+  if (o.ftz) _mm_setcsr(csr | 0x8040);  // FTZ (bit 15) + DAZ (bit 6): subnormals become 0
+  const auto t0 = clk::now();
+  const double prior = r.history.empty() ? 0.0 : r.history.back().seconds;
+  int since_best = 0;
+  for (int epoch = start + 1; epoch <= o.epochs; ++epoch) {
+    Epoch e;
+    e.epoch = epoch;
+    e.lr = lr_at(o, lr0, epoch - 1);
+    double loss_sum = 0, acc_sum = 0;
+    if (opt->full_batch()) {  // the whole training set, in its order
+      loss_sum = double(opt->step(*be, net, Xtr, Ytr, c, g));
+      acc_sum = data::accuracy(c.A.back(), Ytr, net.loss);
+      e.lr = opt->lr;  // the step the line search took
+    } else {
+      opt->lr = T(e.lr);
+      const arma::uvec order = data::permutation(mtr, o.seed * 1000003ULL + std::uint64_t(epoch));
+      std::size_t seen = 0;
+      for (std::size_t s0 = 0; s0 < mtr; s0 += o.batch) {
+        const arma::uvec idx = order.subvec(s0, std::min(s0 + o.batch, mtr) - 1);
+        Xb = Xtr.cols(idx);  // reused buffers: same size, no allocation (and no page faults)
+        Yb = Ytr.cols(idx);
+        const T J = opt->step(*be, net, Xb, Yb, c, g);
+        loss_sum += double(J) * double(idx.n_elem);
+        acc_sum += data::accuracy(c.A.back(), Yb, net.loss) * double(idx.n_elem);
+        seen += idx.n_elem;
+      }
+      loss_sum /= double(seen);
+      acc_sum /= double(seen);
+    }
+    e.train_loss = loss_sum;
+    e.train_acc = acc_sum;
+    if (nval > 0) {
+      e.val_loss = double(be->value(net, Xva, Yva, cv));
+      e.val_acc = data::accuracy(cv.A.back(), Yva, net.loss);
+    }
+    e.seconds = prior + std::chrono::duration<double>(clk::now() - t0).count();
+    r.history.push_back(e);
+    const bool finite = std::isfinite(e.train_loss);
+    // Model choice: the best validation accuracy (ties: the later epoch); no validation set:
+    // the last epoch.
+    if (nval == 0 || e.val_acc >= best_val) {
+      if (nval > 0 && e.val_acc > best_val) since_best = 0;
+      best_val = std::max(best_val, e.val_acc);
+      r.model = net.template cast<double>();
+      r.best_epoch = epoch;
+    } else {
+      ++since_best;
+    }
+    if (o.progress) {
+      const double per = (e.seconds - prior) / double(epoch - start);
+      std::fprintf(stderr, "epoch %3d/%d  lr %.3g  loss %.5f  train acc %.4f", epoch, o.epochs, e.lr, e.train_loss,
+                   e.train_acc);
+      if (nval > 0) std::fprintf(stderr, "  val loss %.5f  val acc %.4f", e.val_loss, e.val_acc);
+      std::fprintf(stderr, "  %s elapsed, ~%s left\n", fmt_time(e.seconds).c_str(),
+                   fmt_time(per * double(o.epochs - epoch)).c_str());
+    }
+    if (!o.checkpoint.empty()) save_checkpoint(o.checkpoint, net, r, epoch, best_val, opt.get());
+    if (!finite) break;
+    if (o.patience > 0 && nval > 0 && since_best >= o.patience) {
+      r.stopped_early = true;
+      break;
+    }
+  }
+  if (o.ftz) _mm_setcsr(csr);
+  r.seconds = r.history.empty() ? 0 : r.history.back().seconds;
+  if (!o.log_csv.empty()) {
+    std::string s = "epoch,lr,train_loss,train_acc,val_loss,val_acc,seconds\n";
+    for (const auto& e : r.history)
+      s += std::to_string(e.epoch) + "," + fmt17(e.lr) + "," + fmt17(e.train_loss) + "," + fmt17(e.train_acc) + "," +
+           fmt17(e.val_loss) + "," + fmt17(e.val_acc) + "," + fmt17(e.seconds) + "\n";
+    write_file_atomic(o.log_csv, s);
+  }
+  return r;
+}
+
+template Network<float> init_network<float>(const std::vector<std::size_t>&, const std::vector<Activation>&, Loss,
+                                            Init, std::uint64_t, double, double);
+template Network<double> init_network<double>(const std::vector<std::size_t>&, const std::vector<Activation>&, Loss,
+                                              Init, std::uint64_t, double, double);
+template Result run<float>(Network<float>, const arma::mat&, const arma::mat&, const Options&);
+template Result run<double>(Network<double>, const arma::mat&, const arma::mat&, const Options&);
+
+}  // namespace nnlab::train
