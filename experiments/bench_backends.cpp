@@ -1,4 +1,4 @@
-// Google Benchmark suite of issue 8: forward, backward and a training step (forward + cost +
+// The backend benchmark (Google Benchmark): forward, backward and a training step (forward + cost +
 // backward + SGD update) for every backend, float and double, on the four named shapes, a
 // width sweep (w-w-w-10, batch 256, w = 16..4096) and a batch sweep (784-256-128-10, batch
 // 1..4096), at 1 and 2 threads; plus "gemm", the same products straight to OpenBLAS on
@@ -24,7 +24,7 @@
 //                  targets (batch >= 64) also "split" (perf::split_scaling: two 1-thread
 //                  halves of the batch side by side, nothing shared)
 //                  (targets.txt gives it for the run and for each paired ratio)
-//   targets.txt    the targets of issue 8, each with its measured ratio and PASS or MISS; the
+//   targets.txt    the benchmark's targets (experiments/README.md), each with its measured ratio and PASS or MISS; the
 //                  ratios by paired rounds (perf::paired_ratio_timed), the best-of ratio beside
 //                  each.  With --torch-serve (a command that runs bench_torch.py), matrix vs
 //                  PyTorch is paired too: two PyTorch processes (default and
@@ -272,7 +272,7 @@ int main(int argc, char** argv) {
   // is sometimes taken for a second or so (a 2-thread "peak" of 64-85 GFLOP/s was measured here
   // between runs of 168-172), and a peak measured in such a moment would flatter every fraction.
   // (One such taker was in this process: OpenBLAS's worker, spinning for ~0.1 s after the library
-  // loads; fma_peak now parks it first. README, "Threads".)
+  // loads; fma_peak parks it first. lib/README.md, "Threads".)
   std::map<std::string, double> peak_end;
   for (int t : {1, 2}) {
     const std::string d = "double/t" + std::to_string(t), f = "float/t" + std::to_string(t);
@@ -298,7 +298,7 @@ int main(int argc, char** argv) {
   for (const auto& [k, v] : peak) pk << k.substr(0, k.find('/')) << "," << k.substr(k.find('/') + 2) << "," << v << "\n";
   write_file_atomic(out + "/peak.csv", pk.str());
 
-  // The targets of issue 8, from this run.
+  // The targets (experiments/README.md), from this run.
   auto sec = [&](const std::string& n) { return rep.best.count(n) ? rep.best.at(n) : 0.0; };
   std::ostringstream tg;
   // The host, and whether its second core was there: an FMA loop has no shared data, so two
@@ -324,7 +324,7 @@ int main(int argc, char** argv) {
   second_core("start", peak_start);
   second_core("end", peak_end);
   // The yardstick's own check: no code can beat the FMA peak, so a gemm case above it means the
-  // peak loop did not reach this machine's (it happened: see lib/src/perf_peak.cpp).
+  // peak loop did not reach this machine's (see experiments/perf/perf_peak.cpp).
   double over = 0;
   std::string over_case;
   for (const auto& [n, c] : g_cases) {
@@ -352,7 +352,7 @@ int main(int argc, char** argv) {
   // alternate in blocks of ~20 ms, at least 7 rounds, and the verdict is the median of the
   // per-round ratios.  The ratio of the two best-of-3 times above is printed next to it: on a
   // shared host each best is taken in whatever moment was luckiest for it, and the two can
-  // be seconds apart (README, Performance: noise).
+  // be seconds apart (experiments/README.md).
   tg << "# ratio targets: median of paired rounds [quartiles] (best-of-3 times of the run above)\n";
   const auto paired = [&](const std::string& what, const std::function<void()>& a, const std::function<void()>& b,
                           double best_of, double need, const char* unit) {
@@ -371,7 +371,7 @@ int main(int argc, char** argv) {
   }
   // The fraction of the peak, paired too: blocks of the FMA loop (perf::fma_block) alternate with
   // blocks of the step, so that both rates come from the same seconds of a host whose speed
-  // drifts (session 10: the 2-thread peak 145 GFLOP/s at the start of a run, 125 at its end).
+  // drifts over a run.
   // Per round: (step flops / step time) / (FMA flops / FMA time).
   if (m2 > 0) {
     const Shape ws = shape_from_label(wide);

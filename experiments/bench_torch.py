@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The PyTorch side of the backend benchmark (issue 8), measured in the same run.
+"""The PyTorch side of the backend benchmark, measured in the same run.
 
     bench_torch.py [--out results/bench/torch.csv] [--min-time 0.2] [--sweeps]
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Deep double descent (issue 7): the width sweep of trained one-hidden-layer networks.
+# Deep double descent: the width sweep of trained one-hidden-layer networks.
 #   experiments/deep_double_descent.sh [key=value ...]   (see experiments/deep_double_descent.cpp)
 # Defaults: Fashion-MNIST pooled to 7x7, n = 1000, 20% label noise, 2000 test images, Adam
 # (lr 1e-3, batch 64) for 1000 epochs without early stopping, widths 4..4096, 3 seeds: about

@@ -3,7 +3,7 @@
 // doing the same products and against the measured FMA peak: the four shapes of the course,
 // a width sweep (w-w-w-10, batch 256) and a batch sweep (784-256-128-10), at 1 and 2 threads.
 // A quick version (about 30 s) of experiments/bench_backends (scripts/bench.sh), whose
-// numbers are the ones quoted in the README.  Timings are printed and plotted, never checked:
+// numbers are those of experiments/README.md.  Timings are printed and plotted, never checked:
 // what the lab checks are the things a speed-up must not change.
 // --quick (what ctest runs): the same checks, and timings of the steps under 0.25 GFLOP only
 // (3e7 for naive and graph), with shorter batches: about 5 s in a release build, and still

@@ -2,7 +2,7 @@
 // so R processes can each take a part of the batch and add their partial gradients: one
 // allreduce per step.  What that costs (the alpha + beta * bytes model, measured here under
 // mpirun on loopback), why the order of the additions must be fixed to get the same bits for
-// any R, and the mpi backend that does it (nnlab/mpi.hpp, lib/src/backend_mpi.cpp).
+// any R, and the mpi backend that does it (nnlab/runtime/mpi.hpp, lib/src/backend_mpi.cpp).
 //   lab16_data_parallel            the sheet (runs itself under `mpirun -np 2` for section 4)
 //   lab16_data_parallel --measure  the measurement, to be run under mpirun
 // Writes results/16_data_parallel/{allreduce.csv,step.csv} and data_parallel.png.
@@ -216,7 +216,7 @@ int main(int argc, char** argv) {
     s.say("On one machine the 'network' is shared memory, so beta is a memory copy and the step is\n"
           "dominated by compute; on a cluster beta is ~1e-10 s/B (10 GB/s) and alpha ~1e-6 s: with\n"
           "P = 235k parameters (1.9 MB) an allreduce costs ~0.4 ms -- against a compute per step\n"
-          "that shrinks like 1/R.  See README, 'MPI', for the projection.");
+          "that shrinks like 1/R.  experiments/README.md, 'MPI', projects it to a cluster.");
     s.check("the measurement ran on 2 processes: 11 message sizes, 8 B to 8 MiB, every time positive",
             A.n_rows == 11 && A(0, 0) == 8 && A(10, 0) == 8 * 1048576.0 && St(0, 0) == 2 && arma::all(A.col(1) > 0));
     s.wrote(dir + "/allreduce.csv");

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's table of one training step per backend (milliseconds, the four named shapes),
+# experiments/README.md's table of one training step per backend (milliseconds, the four named shapes),
 # printed as Markdown from the benchmark's results/bench/backends.csv (scripts/bench.sh writes
 # it; nothing is re-run here).  Each time is the best of the run's interleaved repetitions;
 # "matrix / dgemm rate" is the matrix step's GFLOP/s over that of the same products straight to
@@ -28,7 +28,7 @@ awk -F, '
   }
   END {
     if (nf == 0) { print "bench-table: no named step rows in the file" > "/dev/stderr"; exit 2 }
-    # the order of issue 8, then any other named shape in the order of the file
+    # the four named shapes in their order, then any other named shape in the order of the file
     split("784-256-128-10/b128 784-256-128-10/b1024 1024-1024-1024-10/b512 2-4-1/b4", order, " ")
     for (i = 1; i in order; ++i) if (order[i] in seen) { shapes[++n] = order[i]; listed[order[i]] = 1 }
     for (i = 1; i <= nf; ++i) if (!(found[i] in listed)) shapes[++n] = found[i]

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The backend benchmark of issue 8, in one run: PyTorch first (when python3-torch is there),
+# The backend benchmark, in one run: PyTorch first (when python3-torch is there),
 # then nnlab's Google Benchmark suite, which reads PyTorch's times and writes the ratios.
 # Fairness on a noisy machine: nnlab's three repetitions of each case are randomly interleaved
 # with the other cases (--benchmark_enable_random_interleaving), so its best times are taken
@@ -10,7 +10,7 @@
 # against the FMA loop, the other ratios between nnlab's own cases.
 #   scripts/bench.sh [preset=release] [google-benchmark flags, e.g. --benchmark_filter=double/step]
 # Results: results/bench/{backends.csv,peak.csv,scaling.csv,targets.txt,torch_*.csv}; figures with
-# scripts/plots.sh and scripts/bench-table.sh.  Takes 22-45 minutes on 2 cores (README, Performance).
+# scripts/plots.sh and scripts/bench-table.sh.  Takes 22-45 minutes on 2 cores (experiments/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 preset=${1:-release}; shift || true

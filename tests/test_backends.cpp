@@ -83,7 +83,7 @@ TEST_CASE("backends agree with the naive reference to 1e-12 relative", "[backend
       }
 }
 
-TEST_CASE("openmp: bit-identical results for 1, 2, 3 and 8 threads", "[backends][openmp]") {
+TEST_CASE("openmp: bit-identical results for 1, 2, 3 and 8 threads", "[backends][openmp][threads]") {
   for (Loss loss : kAllLosses) {
     auto c = make_case(77 + std::size_t(loss), 4, Activation::gelu, loss, 67, 0.01, 0.01);
     // Wider layers so every thread gets work.
@@ -112,13 +112,11 @@ TEST_CASE("openmp: bit-identical results for 1, 2, 3 and 8 threads", "[backends]
 }
 
 // The two schedules of the openmp backend compute the same chunked sums: same bits as each
-// other, for every thread count, in float and double, with batches below one chunk (m = 5),
+// other, for the given thread counts, in float and double, with batches below one chunk (m = 5),
 // of several chunks with a short last one (67 = 2 x 32 + 3) and wide enough for several tile
-// strips; value_and_grad against forward + cost + backward called one by one.  vjp and dX
-// included (sharded_backward is the mpi tests' business).
-TEMPLATE_TEST_CASE("openmp: the tiles and samples schedules give the same bits on any thread count",
-                   "[backends][openmp]", float, double) {
-  using T = TestType;
+// strips; value_and_grad against forward + cost + backward called one by one.  dX included
+// (sharded_backward is the mpi tests' business).
+template <class T> void check_schedules(std::initializer_list<int> thread_counts) {
   for (std::size_t m : {5, 67, 130}) {
     const auto net = random_network<double>({9, 40, 33, 17, 3},
                                             {Activation::tanh, Activation::relu, Activation::elu, Activation::softmax},
@@ -132,7 +130,7 @@ TEMPLATE_TEST_CASE("openmp: the tiles and samples schedules give the same bits o
     // every backend kept alive: a freed workspace must not hand its numbers to the next one
     std::vector<std::unique_ptr<Backend<T>>> keep;
     for (OpenmpSchedule s : {OpenmpSchedule::samples, OpenmpSchedule::automatic, OpenmpSchedule::tiles})
-      for (int t : {1, 2, 3, 8}) {
+      for (int t : thread_counts) {
         Grads<T> g;
         Cache<T> c;
         keep.push_back(make_openmp_backend<T>(t, s));
@@ -165,16 +163,22 @@ TEMPLATE_TEST_CASE("openmp: the tiles and samples schedules give the same bits o
       REQUIRE(arma::norm(g1.dW[l] - gn.dW[l], "inf") <= (std::is_same_v<T, float> ? 1e-5 : 1e-13) * arma::norm(gn.dW[l], "inf"));
   }
 }
+TEMPLATE_TEST_CASE("openmp: the tiles and samples schedules give the same bits", "[backends][openmp]", float,
+                   double) {
+  check_schedules<TestType>({1});
+}
+TEMPLATE_TEST_CASE("openmp: the tiles and samples schedules give the same bits on 2, 3 and 8 threads",
+                   "[backends][openmp][threads]", float, double) {
+  check_schedules<TestType>({2, 3, 8});
+}
 
 // openmp's in-pass SGD updates the parameters inside its parallel region (tiles: after a layer's
 // dA = W' dZ and dW, each thread a range of W; samples: each thread the range it summed): the same bits as
-// value_and_grad + optim::Sgd on one thread, for both schedules and 1, 2, 3 threads, with
+// value_and_grad + optim::Sgd on one thread, for both schedules and the given threads, with
 // batches that make the region run on several threads (m = 130: ~3e5 fmas, above the
 // parallel threshold) and below it.  Two steps in a row: the second starts from the first's
 // updated weights and reused workspaces.
-TEMPLATE_TEST_CASE("openmp: the in-pass SGD update gives value_and_grad + Sgd's bits on any thread count",
-                   "[backends][openmp][sgd]", float, double) {
-  using T = TestType;
+template <class T> void check_in_pass_sgd(std::initializer_list<int> thread_counts) {
   const T lr = T(0.05);
   for (std::size_t m : {5, 67, 130}) {
     const auto net0 = random_network<double>({9, 40, 33, 17, 3},
@@ -193,7 +197,7 @@ TEMPLATE_TEST_CASE("openmp: the in-pass SGD update gives value_and_grad + Sgd's 
       optim::Sgd<T>(lr).update(ref, gr);
     }
     for (OpenmpSchedule s : {OpenmpSchedule::samples, OpenmpSchedule::tiles})
-      for (int t : {1, 2, 3}) {
+      for (int t : thread_counts) {
         auto be = make_openmp_backend<T>(t, s);
         Network<T> net = net0;
         Grads<T> g;
@@ -212,6 +216,14 @@ TEMPLATE_TEST_CASE("openmp: the in-pass SGD update gives value_and_grad + Sgd's 
         REQUIRE(arma::norm(net.layers[0].W - net0.layers[0].W, "inf") > 0);  // it did move
       }
   }
+}
+TEMPLATE_TEST_CASE("openmp: the in-pass SGD update gives value_and_grad + Sgd's bits", "[backends][openmp][sgd]",
+                   float, double) {
+  check_in_pass_sgd<TestType>({1});
+}
+TEMPLATE_TEST_CASE("openmp: the in-pass SGD update gives value_and_grad + Sgd's bits on 2 and 3 threads",
+                   "[backends][openmp][sgd][threads]", float, double) {
+  check_in_pass_sgd<TestType>({2, 3});
 }
 
 // The openmp backend's determinism contract (lib/nnlab/backends/openmp_kernel.hpp, "Determinism"),

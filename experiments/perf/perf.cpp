@@ -1,4 +1,4 @@
-// Benchmarks' building blocks (see nnlab/perf.hpp).
+// Benchmarks' building blocks (see perf.hpp).
 #include "perf/perf.hpp"
 
 #include "nnlab/runtime/blas.hpp"

@@ -1,4 +1,4 @@
-// nnlab/perf.hpp -- what the benchmarks (experiments/bench_backends.cpp) and lab 15 measure.
+// experiments/perf/perf.hpp -- what the benchmarks (experiments/bench_backends.cpp) and lab 15 measure.
 //
 //   Shape       layer sizes n_0..n_L and a batch m (ReLU hidden layers, identity output, mse)
 //   flops       forward 2 m S, backward 4 m S, step 6 m S, with S = sum_l n_l n_{l-1}: one
@@ -7,14 +7,14 @@
 //               not counted)
 //   Bench<T>    one backend on one shape with its workspaces (cache, grads) allocated once:
 //               forward(), backward() (on the last forward's cache), step() = forward + cost
-//               + backward + SGD update (Backend::sgd_step), the training step of issue 8
+//               + backward + SGD update taken in the pass (InPassSgd), the training step
 //   GemmBench<T> the same products, the same shapes, straight to BLAS gemm on preallocated
 //               buffers: the yardstick ("fraction of dgemm") measured in the same run
 //   fma_peak()  a measured FMA throughput (GFLOP/s) of this machine, T = float or double
 //
 // Threads: the matrix backend and GemmBench use OpenBLAS threads, openmp its OpenMP threads;
 // use_threads() gives the cores to the one that computes and sets the other to 1 (two spinning
-// pools on two cores slow everything down 1.5-3x; see README "Threads").
+// pools on two cores slow everything down 1.5-3x; lib/README.md, "Threads").
 #pragma once
 #include "nnlab/backends/backend.hpp"
 
@@ -34,7 +34,7 @@ struct Shape {
   std::size_t batch = 1;
 };
 std::string label(const Shape& s);           // e.g. "784-256-128-10/b128"
-std::vector<Shape> named_shapes();           // the four shapes of issue 8
+std::vector<Shape> named_shapes();           // the benchmark's four shapes
 std::vector<Shape> width_sweep();            // w-w-w-10, batch 256, w = 16, 32, ..., 4096
 std::vector<Shape> batch_sweep();            // 784-256-128-10, batch 1, 4, ..., 4096
 // The shape of the three lists above whose label is `lab`; std::invalid_argument if none.
@@ -44,7 +44,7 @@ enum class Op { forward, backward, step };
 const char* name(Op op);
 double flops(const Shape& s, Op op);
 
-// give_cores(kind, threads) (nnlab/backend.hpp), and Armadillo's own elementwise loops serial
+// give_cores(kind, threads) (nnlab/backends/backend.hpp), and Armadillo's own elementwise loops serial
 void use_threads(BackendKind kind, int threads);
 
 template <class T> class Bench {
@@ -82,7 +82,7 @@ template <class T> class GemmBench {
 
 // Measured FMA throughput in GFLOP/s on `threads` threads (independent fma chains in
 // registers, best of 5 runs, about 0.3 s).  With threads > 1 it parks OpenBLAS's workers first
-// (park_blas_threads, nnlab/blas.hpp).
+// (park_blas_threads, nnlab/runtime/blas.hpp).
 template <class T> double fma_peak(int threads);
 // The same FMA loop as blocks of paired rounds (a perf::BlockTimer): fma_block runs n calls on
 // `threads` threads (2-4 ms each) and returns their seconds; each call is fma_call_flops
@@ -140,13 +140,10 @@ double steal_fraction(const CpuTicks& before, const CpuTicks& after, double min_
 // nanoseconds.  NaN with fewer than two CPUs.  Parks OpenBLAS's workers first (spinning after a
 // threaded call, they took the cores: 1.7-2 us per round trip); the calling thread's CPU
 // affinity is restored.
-// Steal accounting does not see where the hypervisor places the vCPUs: on this project's host
-// this mean was 100-110 ns most of the time and 380-500 ns for seconds to minutes at a time
-// (one fixed line: 50-60 and 350-400 ns; session 18, 54 of 232 readings in 4 minutes far),
-// and a 2-thread step of a narrow network, which moves a few hundred cache lines between the
-// cores per step, then took 47 us instead of 26 (slower than on one thread) while steal read 0
-// (experiments/PERFORMANCE.md).  The benchmarks record it beside each 2-thread ratio, as they
-// record steal.
+// Steal accounting does not see where the hypervisor places the vCPUs, and a narrow network's
+// 2-thread step, which moves a few hundred cache lines between the cores, slows down several
+// times when they are far apart (experiments/README.md).  The benchmarks record it beside each
+// 2-thread ratio, as they record steal.
 double core_round_trip_ns(long trips = 20000);
 
 struct PairedRatio {

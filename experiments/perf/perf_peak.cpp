@@ -5,8 +5,8 @@
 // The chains are explicit vector registers (immintrin.h), not a loop left to the
 // vectoriser: written as `acc[i] = fma(acc[i], a, b)` over 16 x 64 bytes, the loop fitted the
 // 32 registers of an AVX-512 machine, but on an AVX2 one (16 registers of 32 bytes) GCC kept
-// the 32 accumulators in memory and measured one FMA per cycle, half the peak (session 6:
-// 20.8 GFLOP/s a core, while OpenBLAS's dgemm ran at 39.5); and with -march=native GCC may
+// the 32 accumulators in memory and measured one FMA per cycle, half the peak (below
+// OpenBLAS's own dgemm); and with -march=native GCC may
 // prefer 256-bit vectors on an AVX-512 machine, which measures half of that machine's peak.
 // Here the vector width is the widest this build may use (AVX-512: 64 bytes, AVX2 + FMA: 32),
 // whatever GCC's preference.  Without FMA in the build (NNLAB_NATIVE=OFF) it falls back to

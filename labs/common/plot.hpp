@@ -1,4 +1,4 @@
-// nnlab/plot.hpp -- the plot plumbing every lab uses.
+// labs/common/plot.hpp -- the CSV and figure plumbing every lab uses.
 //
 // A lab writes its numbers as CSV under results/<lab>/ (write_table) and renders a PNG with
 // gnuplot through gnuplot-iostream (render).  The figure itself is defined once, in a

@@ -17,7 +17,7 @@ std::string fmt(double v, int precision) {
 }
 
 Sheet::Sheet(std::string id, const std::string& title) : id_(std::move(id)) {
-  use_fast_blas_kernels();  // may re-execute the lab with OPENBLAS_CORETYPE set (nnlab/blas.hpp)
+  use_fast_blas_kernels();  // may re-execute the lab with OPENBLAS_CORETYPE set (nnlab/runtime/blas.hpp)
   const std::string bar(78, '=');
   std::cout << bar << "\n  nnlab lab " << id_ << ": " << title << "\n" << bar << "\n";
 }

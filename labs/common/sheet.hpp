@@ -1,4 +1,4 @@
-// nnlab/lab.hpp -- the worked-sheet format every lab prints.
+// labs/common/sheet.hpp -- the worked-sheet format every lab prints.
 //
 //   Sheet s("06_activations", "Activations and their derivatives");
 //   s.section("1. The logistic function");

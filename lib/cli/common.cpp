@@ -91,7 +91,7 @@ void add_backend_options(CLI::App* sub, BackendOpts& o, bool with_graph) {
 std::unique_ptr<Backend<double>> make(const BackendOpts& o) {
   const int n = o.threads > 0 ? o.threads : default_threads();
   const auto kind = *backend_from_name(o.backend);
-  give_cores(kind, n);  // one owner of the cores at a time (README, "Threads")
+  give_cores(kind, n);  // one owner of the cores at a time (lib/README.md, "Threads")
   set_openmp_threads(n);
   return make_backend<double>(kind, n);
 }

@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
     nnlab::set_writes_enabled(false);
     if (!std::freopen("/dev/null", "w", stdout) || !std::freopen("/dev/null", "w", stderr)) return 3;
   }
-  CLI::App app{"nnlab: the numerics of neural networks (see README.md and the contract)", "nnlab"};
+  CLI::App app{"nnlab: the numerics of neural networks (lib/README.md has the reference)", "nnlab"};
   app.require_subcommand(1, 1);
   app.set_version_flag("--version", [] {
     return std::string("nnlab 0.1.0; ") + nnlab::describe(nnlab::blas_info()) +

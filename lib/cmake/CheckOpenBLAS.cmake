@@ -37,7 +37,7 @@ else()
 endif()
 # OpenBLAS 0.3.21 falls back to its generic Prescott kernels on CPUs missing from its table
 # (5x slower dgemm).  nnlab's programs then re-execute themselves with OPENBLAS_CORETYPE set
-# (nnlab/blas.hpp); the scripts export it for NumPy and PyTorch too (scripts/blas-env.sh reads
+# (nnlab/runtime/blas.hpp); the scripts export it for NumPy and PyTorch too (scripts/blas-env.sh reads
 # this file: the core type, or empty).
 file(WRITE "${CMAKE_BINARY_DIR}/openblas_coretype" "${NNLAB_OPENBLAS_SUGGEST}")
 if(NNLAB_OPENBLAS_SUGGEST)

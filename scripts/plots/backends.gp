@@ -53,5 +53,5 @@ plot scal("openmp", "width") using 1:2:3:4 with yerrorlines lw 2 pt 7 lc rgb "#2
      splitc("width") using 1:2 with linespoints lw 1 pt 2 ps 0.7 lc rgb "#98df8a" title "openmp split: 2 halves, nothing shared, width", \
      splitc("batch") using 1:2 with linespoints dt 2 pt 2 ps 0.7 lc rgb "#98df8a" title "openmp split, batch", \
      2 with lines lc rgb "#d62728" dt 3 title "2x", \
-     1.85 with lines lc rgb "#d62728" dt 2 title "1.85x (issue 8, openmp, batch >= 64)"
+     1.85 with lines lc rgb "#d62728" dt 2 title "1.85x (the openmp target, batch >= 64)"
 unset multiplot

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 9's equalities, checked under mpirun on this machine (loopback only):
+# The mpi equalities, checked under mpirun on this machine (loopback only):
 #   - `mpirun -np R nnlab train` (data-parallel, backend mpi) writes the same model file, byte
 #     for byte, as `nnlab train --backend mpi` in one process, for R = 2 and 3 (with R = 3 and
 #     4 shards per batch, the ranks get 1, 1 and 2 shards; with the last, short batch, one rank

@@ -1,4 +1,4 @@
-// graph backend: builds the graph of the forward pass with nnlab/graph.hpp and gets every
+// graph backend: builds the graph of the forward pass with nnlab/graph/graph.hpp and gets every
 // gradient from one backward() call.  Nothing here is differentiated by hand.
 #include "nnlab/backends/backend.hpp"
 

@@ -5,7 +5,7 @@
 // with the loss gradient scaled by 1/m of the whole batch and the weight gradients summed per
 // shard (OpenmpBackend::sharded_backward): dW_s = sum over the shard's samples of dZ a', db_s = sum
 // of dZ, each in sample order.  The shard
-// gradients are added along the fixed tree of nnlab/mpi.hpp (MPI_Allgatherv of the subtree
+// gradients are added along the fixed tree of nnlab/runtime/mpi.hpp (MPI_Allgatherv of the subtree
 // sums), the regularisation gradient is added, and every process holds the same gradient,
 // bit for bit, for R = 1, 2, 3, ...  The forward cache (Z[l], A[l] of the whole batch) is
 // gathered (MPI_Allgatherv) so that cost(), the accuracy and the callers see every sample.

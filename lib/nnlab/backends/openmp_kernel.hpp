@@ -112,8 +112,7 @@ inline void tile_edge(uword mr, uword nr, uword K, uword G, const T* a, const T*
 }
 
 // Storage aligned to 64 bytes (a cache line, one AVX-512 vector) for the packed strips: from
-// malloc's 16-byte alignment, every vector load of a strip straddles two lines, and the
-// step's speed then depended on where the heap happened to put the buffers (11 or 15 ms).
+// malloc's 16-byte alignment a vector load straddles two lines.
 template <class T> struct Aligned64 {
   using value_type = T;
   Aligned64() = default;
@@ -127,8 +126,8 @@ template <class T> using PackBuffers = std::vector<std::vector<T, Aligned64<T>>>
 template <class T> struct TileSize {
   static constexpr int MR = 128 / sizeof(T);  // two 64-byte vectors: 16 doubles, 32 floats
   static constexpr int NR = 8;
-  // A product of at most this many rows gets tiles of one vector (16 floats): a 16-wide
-  // layer in float would otherwise be half zero padding (it ran slower than in double).
+  // A product of at most this many rows gets tiles of one vector (16 floats), not half
+  // zero padding.
   static constexpr int MR_narrow = 64 / sizeof(T);
 };
 

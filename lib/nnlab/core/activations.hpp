@@ -1,4 +1,4 @@
-// nnlab/activations.hpp -- every activation of the contract, value and derivative.
+// nnlab/core/activations.hpp -- every activation of the contract, value and derivative.
 //
 // Definitions and constants are PyTorch's (torch.nn.functional), including the values of
 // the derivative at the kinks (contract section 2).  Each activation is a small struct with

@@ -1,4 +1,4 @@
-// nnlab/error.hpp -- the one error policy of nnlab.
+// nnlab/core/error.hpp -- the one error policy of nnlab.
 //
 // * Bad input from outside (a file, a flag, a size that does not fit) is reported by
 //   throwing nnlab::InputError.  Its message is one line and starts with what is at

@@ -1,4 +1,4 @@
-// nnlab/loss.hpp -- the four losses of the contract, per sample (one column).
+// nnlab/core/loss.hpp -- the four losses of the contract, per sample (one column).
 //
 // Letters: n = outputs (n_L), a = output column A[L](:,i), z = Z[L](:,i), y = target column.
 //   mse    loss = 0.5 sum_k (a_k - y_k)^2                dloss/da_k = a_k - y_k

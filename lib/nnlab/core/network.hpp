@@ -1,4 +1,4 @@
-// nnlab/network.hpp -- the network type, its gradients and the reusable workspace.
+// nnlab/core/network.hpp -- the network type, its gradients and the reusable workspace.
 //
 // Notation (contract section 1), one sample per column:
 //   L   number of layers, l = 1..L (stored at index l-1)

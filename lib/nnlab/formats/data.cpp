@@ -1,4 +1,4 @@
-// Built-in data sets and data plumbing (see nnlab/data.hpp).
+// Built-in data sets and data plumbing (see nnlab/formats/data.hpp).
 #include "nnlab/formats/data.hpp"
 
 #include "nnlab/core/error.hpp"

@@ -1,4 +1,4 @@
-// nnlab/data.hpp -- the built-in data sets of the contract and the data plumbing.
+// nnlab/formats/data.hpp -- the built-in data sets of the contract and the data plumbing.
 //
 // A Dataset holds X (n_0 x m, one sample per column, as the library wants) and integer class
 // labels; encode() turns labels into targets Y for a loss.  Generated sets take a seed and

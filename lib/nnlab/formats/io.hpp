@@ -1,4 +1,4 @@
-// nnlab/io.hpp -- the files of the contract (section 3): model JSON and data CSV.
+// nnlab/formats/io.hpp -- the files of the contract (section 3): model JSON and data CSV.
 //
 // Every reader is strict and throws InputError with one line that starts with the file
 // name, then the place (line and column, or the JSON path such as layers[1].W[0][2]),

@@ -138,7 +138,7 @@ template <class T> Var<T> log(const Var<T>& a) {
   return o;
 }
 
-// Reuses the library's activations (nnlab/activations.hpp): value and derivative.
+// Reuses the library's activations (nnlab/core/activations.hpp): value and derivative.
 template <class T> Var<T> activation(const Var<T>& z, Activation g) {
   arma::Mat<T> A;
   nnlab::activate(g, z->value, A);
@@ -181,7 +181,7 @@ template <class T> Var<T> l2_norm2(const Var<T>& a) {
   return o;
 }
 
-// Mean over samples of the per-sample loss; value and gradient from nnlab/loss.hpp, column
+// Mean over samples of the per-sample loss; value and gradient from nnlab/core/loss.hpp, column
 // by column (for bce and ce `in` holds Z[L], for mse and hinge A[L]).
 template <class T> Var<T> loss(const Var<T>& in, const arma::Mat<T>& y, Loss l) {
   const arma::uword n = in->value.n_rows, m = in->value.n_cols;

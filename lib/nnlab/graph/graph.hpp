@@ -1,4 +1,4 @@
-// nnlab/graph.hpp -- a computational graph with reverse-mode autodiff (micrograd, with
+// nnlab/graph/graph.hpp -- a computational graph with reverse-mode autodiff (micrograd, with
 // matrices).
 //
 // A node holds a value (an Armadillo matrix; a scalar is 1 x 1), the gradient of the
@@ -53,7 +53,7 @@ template <class T> Var<T> sum(const Var<T>& a);                         // 1 x 1
 template <class T> Var<T> mean(const Var<T>& a);                        // 1 x 1
 template <class T> Var<T> l1_norm(const Var<T>& a);                     // sum |a|, d|w|/dw(0) = 0
 template <class T> Var<T> l2_norm2(const Var<T>& a);                    // sum a^2
-// Mean over columns of the per-sample loss (nnlab/loss.hpp).  For mse and hinge `in` is
+// Mean over columns of the per-sample loss (nnlab/core/loss.hpp).  For mse and hinge `in` is
 // A[L]; for bce and ce it is Z[L] (the fused, stable forms).  y is a constant.
 template <class T> Var<T> loss(const Var<T>& in, const arma::Mat<T>& y, Loss l);
 

@@ -1,4 +1,4 @@
-// nnlab/double_descent.hpp -- random ReLU features and the double-descent experiment.
+// nnlab/methods/double_descent.hpp -- random ReLU features and the double-descent experiment.
 //
 // Letters: d = input dimension, n = training samples, m = test samples, p = features,
 // k = outputs.  Data are one sample per column (X: d x n, Y: k x n).

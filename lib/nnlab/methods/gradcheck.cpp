@@ -1,4 +1,4 @@
-// Finite-difference, complex-step and cross-backend verification (see nnlab/gradcheck.hpp).
+// Finite-difference, complex-step and cross-backend verification (see nnlab/methods/gradcheck.hpp).
 #include "nnlab/methods/gradcheck.hpp"
 
 #include "nnlab/backends/naive.hpp"

@@ -1,4 +1,4 @@
-// nnlab/gradcheck.hpp -- finite-difference verification of gradients (a library module:
+// nnlab/methods/gradcheck.hpp -- finite-difference verification of gradients (a library module:
 // the tests, the labs and `nnlab gradcheck` all call it).
 //
 // Modes

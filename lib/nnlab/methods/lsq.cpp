@@ -1,4 +1,4 @@
-// Gauss-Newton and Levenberg-Marquardt (see nnlab/lsq.hpp).
+// Gauss-Newton and Levenberg-Marquardt (see nnlab/methods/lsq.hpp).
 #include "nnlab/methods/lsq.hpp"
 
 #include "nnlab/backends/backend.hpp"

@@ -1,4 +1,4 @@
-// nnlab/lsq.hpp -- nonlinear least squares: min f(beta) = 0.5 ||r(beta)||^2, solved by
+// nnlab/methods/lsq.hpp -- nonlinear least squares: min f(beta) = 0.5 ||r(beta)||^2, solved by
 // Gauss-Newton (with a backtracking safeguard) or Levenberg-Marquardt, modelled on Ceres'
 // tiny_solver.h: Options with defaults, a Summary with the per-iteration history, and a
 // Status that says why the solver stopped.

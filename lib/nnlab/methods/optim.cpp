@@ -67,8 +67,8 @@ template <class T> void Adam<T>::update(Network<T>& net, const Grads<T>& g) {
   zeros_like(v_, net);
   ++this->t;
   const T c1 = T(1) - std::pow(b1_, T(this->t)), c2 = T(1) - std::pow(b2_, T(this->t));
-  // One fused, vectorisable pass per parameter block (an Armadillo expression here would
-  // take four passes and an unvectorised sqrt: Adam was 22% of a Fashion-MNIST epoch).
+  // One fused, vectorisable pass per parameter block (an Armadillo expression would take
+  // four passes and an unvectorised sqrt).
   const T b1 = b1_, b2 = b2_, eps = eps_, lr = this->lr;
   auto upd = [&](arma::Mat<T>& theta, arma::Mat<T>& M, arma::Mat<T>& V, const arma::Mat<T>& G) {
     T* __restrict th = theta.memptr();

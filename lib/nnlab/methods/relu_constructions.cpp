@@ -1,4 +1,4 @@
-// ReLU constructions (see nnlab/relu_constructions.hpp).
+// ReLU constructions (see nnlab/methods/relu_constructions.hpp).
 #include "nnlab/methods/relu_constructions.hpp"
 
 #include "nnlab/core/error.hpp"

@@ -1,4 +1,4 @@
-// nnlab/relu_constructions.hpp -- the lectures' ReLU universality and memorization
+// nnlab/methods/relu_constructions.hpp -- the lectures' ReLU universality and memorization
 // constructions, as explicit weights in the ordinary network type (so every backend
 // evaluates them).  With integer inputs every intermediate value is an integer, so the
 // results are exact in double.

@@ -1,4 +1,4 @@
-// Linear separability (GLPK) and the SVM (see nnlab/separation.hpp).
+// Linear separability (GLPK) and the SVM (see nnlab/methods/separation.hpp).
 #include "nnlab/methods/separation.hpp"
 
 #include "nnlab/core/error.hpp"

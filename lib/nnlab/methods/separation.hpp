@@ -1,4 +1,4 @@
-// nnlab/separation.hpp -- one neuron as a hyperplane: linear separability as a linear
+// nnlab/methods/separation.hpp -- one neuron as a hyperplane: linear separability as a linear
 // program (with a Farkas certificate when no plane exists), and the SVM.
 //
 // Letters: N = points, D = dimension; X is N x D (one point per row), y in {-1, +1}^N.

@@ -1,4 +1,4 @@
-// Initialisation and the training loop (see nnlab/train.hpp).
+// Initialisation and the training loop (see nnlab/methods/train.hpp).
 #include "nnlab/methods/train.hpp"
 
 #include "nnlab/runtime/blas.hpp"

@@ -1,4 +1,4 @@
-// nnlab/train.hpp -- initialisation and the training loop.
+// nnlab/methods/train.hpp -- initialisation and the training loop.
 //
 // The loop: split off a validation set (seeded), then per epoch shuffle (seed and epoch
 // number: the same seed gives the same run), step the optimizer over minibatches, evaluate
@@ -49,7 +49,7 @@ struct Options {
   std::string log_csv;             // learning curves (epoch, losses, accuracies, seconds)
   std::string checkpoint;          // written atomically after every epoch
   bool resume = false;             // continue from `checkpoint`
-  bool ftz = true;                 // flush subnormals to zero while training (see README)
+  bool ftz = true;                 // flush subnormals to zero while training (lib/README.md, "Threads")
 };
 
 struct Epoch {

@@ -1,4 +1,4 @@
-// nnlab/blas.hpp -- which BLAS and LAPACK Armadillo really calls, and their threads.
+// nnlab/runtime/blas.hpp -- which BLAS and LAPACK Armadillo really calls, and their threads.
 //
 // Debian's Armadillo calls libblas.so.3 / liblapack.so.3, which the alternatives system
 // points at OpenBLAS once libopenblas-dev is installed (or at the reference BLAS, 15x
@@ -23,8 +23,8 @@ std::string describe(const BlasInfo& b);  // one line for logs
 
 // OpenBLAS's kernels.  A DYNAMIC_ARCH OpenBLAS (Debian's) picks them from its table of CPU
 // models when it loads.  0.3.21 (Debian 12) does not know some later CPUs (seen: Intel
-// family 6 model 207, with AVX-512) and falls back to its generic "Prescott" (SSE3) kernels:
-// dgemm 10.7 instead of 54 GFLOP/s on one core.  It reads OPENBLAS_CORETYPE only when it loads,
+// family 6 model 207, with AVX-512) and falls back to its generic "Prescott" (SSE3) kernels,
+// about 5x slower.  It reads OPENBLAS_CORETYPE only when it loads,
 // so the cure must be in the environment before the process starts.
 //   blas_core()              the kernels in use: "SkylakeX", "Haswell", "Prescott", ...
 //                            ("" when the BLAS is not OpenBLAS)
@@ -43,7 +43,7 @@ void use_fast_blas_kernels();
 
 // C = alpha op(A) op(B) + beta C, one call to the BLAS gemm (dgemm_/sgemm_ through Armadillo's
 // wrapper); op = 'N' or 'T'.  C keeps its size: the caller sizes it (no checks, no allocation).
-// The yardstick of perf::GemmBench and the matrix backend's folded SGD update.
+// The matrix backend's in-pass SGD update (and the benchmark's yardstick).
 template <class T>
 void gemm(char ta, char tb, T alpha, const arma::Mat<T>& A, const arma::Mat<T>& B, T beta, arma::Mat<T>& C) {
   const arma::blas_int m = arma::blas_int(C.n_rows), n = arma::blas_int(C.n_cols);
@@ -54,18 +54,15 @@ void gemm(char ta, char tb, T alpha, const arma::Mat<T>& A, const arma::Mat<T>& 
 
 // Sets OpenBLAS's thread count (no effect on another BLAS).  Returns the previous count.
 int set_blas_threads(int n);
-// OpenBLAS's worker threads do not sleep when a threaded call ends: they spin (sched_yield in a
-// loop) for 2^28 TSC cycles, 0.06-0.1 s (OPENBLAS_THREAD_TIMEOUT=n makes it 2^n, read when the
-// pool starts), and they do the same when the library loads.  An OpenMP team that starts in
-// that window shares a core with the spinner, and its barriers wait out scheduler ticks:
-// 2-thread steps of 8-20 ms instead of 0.14 ms were measured (README, "Threads").
+// OpenBLAS's worker threads do not sleep when a threaded call ends (or the library loads): they
+// spin for 2^28 TSC cycles, about 0.1 s.  An OpenMP team that starts in that window shares a
+// core with a spinner, and its barriers wait out scheduler ticks (lib/README.md, "Threads").
 //   park_blas_threads()  ends OpenBLAS's worker threads now (its blas_thread_shutdown_, the
 //                        routine it runs around fork) and keeps the thread count; the next
-//                        threaded BLAS call starts them again (OpenBLAS's lazy re-init; not
-//                        measurable against the wake-up of a sleeping pool).  Parking takes
-//                        0.2-0.6 ms.  Call it from one thread, outside parallel regions, when
-//                        OpenMP takes the cores.  Returns false when there is nothing to park
-//                        with (not OpenBLAS, or one without the routine).
+//                        threaded BLAS call starts them again.  Call it from one thread,
+//                        outside parallel regions, when OpenMP takes the cores.  Returns false
+//                        when there is nothing to park (not OpenBLAS, or one without the
+//                        routine).
 bool park_blas_threads();
 // Whether libnnlab was built with OpenMP (without it the openmp backend runs its loops on one
 // thread).

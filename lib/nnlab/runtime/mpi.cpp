@@ -1,4 +1,4 @@
-// MPI wrappers and the fixed summation tree (see nnlab/mpi.hpp).
+// MPI wrappers and the fixed summation tree (see nnlab/runtime/mpi.hpp).
 #include "nnlab/runtime/mpi.hpp"
 
 #include <chrono>

@@ -1,4 +1,4 @@
-// nnlab/mpi.hpp -- the little of MPI nnlab needs, and the fixed summation tree that makes a
+// nnlab/runtime/mpi.hpp -- the little of MPI nnlab needs, and the fixed summation tree that makes a
 // data-parallel sum independent of the number of processes.
 //
 // Built with MPI (CMake option NNLAB_USE_MPI, Open MPI from Debian): init() starts MPI when the
