@@ -32,10 +32,12 @@ cmake --build "$work/cmake" >/dev/null
 "$work/cmake/consumer"
 
 echo "== pkg-config nnlab"
-libdir=$(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --variable=libdir nnlab)
+export PKG_CONFIG_PATH=$(dirname "$pc")
+libdir=$(pkg-config --variable=libdir nnlab)
+static=""  # a static libnnlab brings what it links (Libs.private, Requires.private)
+[[ -e "$libdir/libnnlab.so" ]] || static=--static
 # shellcheck disable=SC2046
-g++ -O1 "$here/main.cpp" -o "$work/consumer_pc" $(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --cflags --libs nnlab) \
-    -Wl,-rpath,"$libdir"
+g++ -O1 "$here/main.cpp" -o "$work/consumer_pc" $(pkg-config $static --cflags --libs nnlab) -Wl,-rpath,"$libdir"
 "$work/consumer_pc" >/dev/null
 
 echo "== $prefix/bin/nnlab --version"
