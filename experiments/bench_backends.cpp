@@ -292,11 +292,11 @@ int main(int argc, char** argv) {
     all.back().cpu_per_wall = rep.cpu_per_wall.at(n);
   }
   std::filesystem::create_directories(out);
-  write_file_atomic(out + "/backends.csv", table_csv(all, peak, torch));
+  write_file(out + "/backends.csv", table_csv(all, peak, torch));
   std::ostringstream pk;
   pk << "precision,threads,gflops\n";
   for (const auto& [k, v] : peak) pk << k.substr(0, k.find('/')) << "," << k.substr(k.find('/') + 2) << "," << v << "\n";
-  write_file_atomic(out + "/peak.csv", pk.str());
+  write_file(out + "/peak.csv", pk.str());
 
   // The targets (experiments/README.md), from this run.
   auto sec = [&](const std::string& n) { return rep.best.count(n) ? rep.best.at(n) : 0.0; };
@@ -480,7 +480,7 @@ int main(int argc, char** argv) {
                   q.median);
     tg << line << paired_note(q, 0) << placement(rt1, rt2) << "\n";
   }
-  write_file_atomic(out + "/scaling.csv", scaling_csv(scaling));
+  write_file(out + "/scaling.csv", scaling_csv(scaling));
   const double o2 = sec("double/step/openmp/t2/" + wide);
   target("openmp double 2 threads " + wide + " step: fraction of 2-thread gemm", o2 > 0 ? g2 / o2 : 0, 0.2, "");
   for (int t : {1, 2}) {
@@ -491,7 +491,7 @@ int main(int argc, char** argv) {
     paired("matrix float vs double, " + std::to_string(t) + " thread(s), " + wide + " step", [&] { d.step(); },
            [&] { f.step(); }, sec("double" + ts) / sec("float" + ts), 1.8, "x");
   }
-  write_file_atomic(out + "/targets.txt", tg.str());
+  write_file(out + "/targets.txt", tg.str());
   std::printf("\n%s", tg.str().c_str());
   std::printf("wrote %s/backends.csv, peak.csv, scaling.csv, targets.txt\n", out.c_str());
 }

@@ -145,7 +145,7 @@ int main() {
   s.section("6. The picture");
   g::backward(sv);
   const std::string dot = s.path("graph.dot");
-  write_file_atomic(dot, g::to_dot(sv, "s = u' f(Wx + b): values and gradients"));
+  write_file(dot, g::to_dot(sv, "s = u' f(Wx + b): values and gradients"));
   s.wrote(dot);
   if (std::system("command -v dot >/dev/null 2>&1") == 0) {
     const std::string png = s.path("graph.png");

@@ -206,13 +206,13 @@ int main(int argc, char** argv) {
         "and measures these ratios the same way with longer rounds (its scaling.csv).");
 
   const std::string dir = plot::results_dir(s.id());
-  write_file_atomic(dir + "/backends.csv", table_csv(all, peak));
+  write_file(dir + "/backends.csv", table_csv(all, peak));
   s.wrote(dir + "/backends.csv");
-  write_file_atomic(dir + "/scaling.csv", scaling_csv(scaling));
+  write_file(dir + "/scaling.csv", scaling_csv(scaling));
   s.wrote(dir + "/scaling.csv");
   std::string pk = "precision,threads,gflops\n";
   for (const auto& [k, v] : peak) pk += "double," + k.substr(k.find('/') + 2) + "," + lab::fmt(v) + "\n";
-  write_file_atomic(dir + "/peak.csv", pk);
+  write_file(dir + "/peak.csv", pk);
   s.wrote(dir + "/peak.csv");
   s.wrote(plot::render(s.id(), "backends"));
   return s.finish();

@@ -73,8 +73,8 @@ int measure() {
                      lab::fmt(t.comm / 20, 6) + "," + std::to_string(net.n_params()) + "\n";
   if (me == 0) {
     const std::string dir = plot::results_dir("16_data_parallel");
-    write_file_atomic(dir + "/allreduce.csv", csv);
-    write_file_atomic(dir + "/step.csv", step);
+    write_file(dir + "/allreduce.csv", csv);
+    write_file(dir + "/step.csv", step);
   }
   return 0;
 #else

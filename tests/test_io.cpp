@@ -169,7 +169,7 @@ TEST_CASE("missing files, directories and devices are clear errors; writes are a
   std::size_t files = 0;
   for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator(dir)) ++files;
   REQUIRE(files == 1);  // no temporary left behind
-  CHECK(error_of([&] { write_file_atomic((dir / "no/such/dir/f").string(), "x"); }).find("cannot write") !=
+  CHECK(error_of([&] { write_file((dir / "no/such/dir/f").string(), "x"); }).find("cannot write") !=
         std::string::npos);
   // check_writable: the same errors before any work, and nothing left behind when it can write.
   CHECK(error_of([&] { check_writable((dir / "no/such/dir/f").string()); }).find("cannot write") != std::string::npos);

@@ -39,7 +39,7 @@ std::string write_table(const std::string& lab, const std::string& file,
                              std::to_string(columns[c].n_elem) + " rows, column 0 has " + std::to_string(M.n_rows));
     M.col(c) = columns[c];
   }
-  write_file_atomic(path, csv_to_string(M, head));
+  write_file(path, csv_to_string(M, head));
   return path;
 }
 

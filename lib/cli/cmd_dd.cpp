@@ -57,9 +57,30 @@ void register_double_descent(CLI::App& app, std::function<int()>& run) {
       }
       if (!o->dataset.empty() && (!o->x.empty() || !o->y.empty())) throw InputError("nnlab: give either --dataset or --x/--y, not both");
       if (o->dataset.empty() && (o->x.empty() || o->y.empty())) throw InputError("nnlab: give --x and --y, or --dataset");
+      check_outputs({{"--x", o->x}, {"--y", o->y}}, {{"--out", o->out}, {"(run record)", run_record_path(o->out)}});
       check_writable(o->out);  // before the sweep, which can take minutes
+      const double p_max = double(*std::max_element(opt.features.begin(), opt.features.end()));
+      // One fit of the largest p: its features on the training set and their QR (2 p n), the
+      // features of the test and validation sets (p m), V (p d); 8 bytes each.  A lower bound:
+      // the threads fit several points at once.
+      const auto require_fit = [&](double n, double m, double d) {
+        char what[200];
+        std::snprintf(what, sizeof what, "--features %s: p = %.0f random features on %.0f training and %.0f test samples, one fit,",
+                      o->features.c_str(), p_max, n, m);
+        require_memory(8 * p_max * (2 * n + m + d), what);
+      };
       dd::Split D;
       if (!o->dataset.empty()) {
+        // The sizes the options ask for, before the data are made: the sets (inputs and one-hot
+        // targets, about three copies while they are drawn) and one fit.
+        const data::Shape sh = data::shape_of(o->dataset.substr(0, o->dataset.find(':')));
+        const double n = double(o->n_train), m = double(o->n_test ? o->n_test : 2000),
+                     nv = o->ridge_grid.empty() ? 0.0 : double(o->n_val ? o->n_val : 1000);
+        char what[200];
+        std::snprintf(what, sizeof what, "--n-train %.0f, --n-test %.0f: the data of %s (%zu inputs, %zu classes)", n, m,
+                      o->dataset.c_str(), sh.inputs, sh.classes);
+        require_memory(3 * 8 * (n + m + nv) * double(sh.inputs + sh.classes), what);
+        require_fit(n, m + nv, double(sh.inputs));
         if (!o->ridge_grid.empty()) {
           for (const auto& t : split_list(o->ridge_grid)) {
             const auto v = parse_real(t, 0);
@@ -84,16 +105,7 @@ void register_double_descent(CLI::App& app, std::function<int()>& run) {
         D.Xte = X.rows(N, N + M - 1).t();
         D.Yte = Y.rows(N, N + M - 1).t();
       }
-      {  // one fit of the largest p: its features on the training set and their QR (2 p n), the
-         // features of the test and validation sets (p m), V (p d); 8 bytes each.  A lower bound:
-         // the threads fit several points at once.
-        const double p = double(*std::max_element(opt.features.begin(), opt.features.end()));
-        const double n = double(D.Xtr.n_cols), m = double(D.Xte.n_cols + D.Xva.n_cols), d = double(D.Xtr.n_rows);
-        char what[200];
-        std::snprintf(what, sizeof what, "--features %s: p = %.0f random features on %.0f training and %.0f test samples, one fit,",
-                      o->features.c_str(), p, n, m);
-        require_memory(8 * p * (2 * n + m + d), what);
-      }
+      require_fit(double(D.Xtr.n_cols), double(D.Xte.n_cols + D.Xva.n_cols), double(D.Xtr.n_rows));
       dd::add_label_noise(D.Ytr, o->noise, o->seed * 7 + 3);
       opt.ridge = o->ridge;
       opt.trials = o->trials;
@@ -102,12 +114,25 @@ void register_double_descent(CLI::App& app, std::function<int()>& run) {
       opt.threads = o->threads > 0 ? o->threads : default_threads();
       opt.progress = o->progress || ::isatty(2);
       const auto pts = dd::sweep(D, opt);
-      for (const auto& p : pts)
-        if (!std::isfinite(p.test_mse) || !std::isfinite(p.train_mse)) {
-          std::fprintf(stderr, "nnlab double-descent: a result is not finite (p = %zu)\n", p.features);
-          return kCheckFailed;
-        }
-      write_file_atomic(o->out, dd::to_csv(pts, o->ensemble > 0));
+      for (const auto& p : pts) {  // nothing non-finite is written
+        const std::pair<const char*, double> cols[] = {
+            {"train_mse", p.train_mse},   {"test_mse", p.test_mse},   {"test_error", p.test_error},
+            {"weight_norm", p.weight_norm}, {"condition", p.condition}, {"ensemble_test_mse", p.ens_test_mse},
+            {"ensemble_test_error", p.ens_test_error}};
+        for (const auto& [col, v] : cols)
+          if (!std::isfinite(v)) {
+            std::fprintf(stderr, "nnlab double-descent: %s is %s at p = %zu; no file written\n", col,
+                         fmt17(v).c_str(), p.features);
+            return kCheckFailed;
+          }
+      }
+      write_file(o->out, dd::to_csv(pts, o->ensemble > 0));
+      write_run_record(o->out, "double-descent",
+                       {{"seed", o->seed}, {"threads", opt.threads}, {"trials", o->trials}, {"ensemble", o->ensemble},
+                        {"noise", o->noise}, {"ridge", o->ridge}, {"features", opt.features},
+                        {"data", o->dataset.empty() ? o->x + ", " + o->y : o->dataset},
+                        {"bits", "the same for any --threads and any number of MPI processes (every fit has its own "
+                                 "seeds and one BLAS thread); the same OpenBLAS kernels give the same bits"}});
       std::fprintf(stderr, "nnlab double-descent: n = %zu, m = %zu, d = %zu, %zu values of p, %d trial(s)%s -> %s\n",
                    std::size_t(D.Xtr.n_cols), std::size_t(D.Xte.n_cols), std::size_t(D.Xtr.n_rows), pts.size(), o->trials,
                    o->ensemble ? (", ensembles of " + std::to_string(o->ensemble)).c_str() : "", o->out.c_str());

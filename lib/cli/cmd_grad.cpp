@@ -42,7 +42,7 @@ void register_grad(CLI::App& app, std::function<int()>& run) {
         out += std::string(l ? ",\n    " : "\n    ") + "{ \"W\": " + json_matrix(g.dW[l]) +
                ", \"b\": " + json_vector(g.db[l]) + " }";
       out += "\n  ] }\n";
-      std::fputs(out.c_str(), stdout);
+      write_stdout(out);
       std::cerr << "nnlab grad: " << b->backend << " backend, " << d.net.depth() << " layers, "
                 << d.net.n_params() << " parameters, m = " << d.X.n_cols << ", J = " << fmt17(J) << "\n";
       return kOk;
@@ -67,7 +67,7 @@ void register_predict(CLI::App& app, std::function<int()>& run) {
         std::cerr << "nnlab predict: the output is not finite\n";
         return kCheckFailed;
       }
-      std::fputs(csv_to_string(A.t()).c_str(), stdout);
+      write_stdout(csv_to_string(A.t()));
       std::cerr << "nnlab predict: " << A.n_cols << " samples, " << A.n_rows << " outputs\n";
       return kOk;
     };
@@ -139,7 +139,7 @@ void register_gradcheck(CLI::App& app, std::function<int()>& run) {
           for (std::uint64_t k = 0; k < 8; ++k) {
             const auto r = check_directional(*be, d.net, d.X, d.Y, 1000 + k, fo);
             rows.push_back({nm, "dir" + std::to_string(k), 0, r.abs_err, r.rel_err, r.tol,
-                            r.passed ? "ok" : "FAIL", r.passed});
+                            r.passed ? "ok" : (r.finite ? "FAIL" : "non-finite"), r.passed});
           }
         }
         if (kind != BackendKind::naive) add_report(nm, "vs-naive", compare_backends(*be, *ref, d.net, d.X, d.Y));
@@ -168,13 +168,16 @@ void register_gradcheck(CLI::App& app, std::function<int()>& run) {
           out += line;
         }
       }
-      std::fputs(out.c_str(), stdout);
+      write_stdout(out);
       // On failure, which verdicts failed, and what a kink-only row means (nothing was verified there).
       std::map<std::string, int> failed;
       for (const auto& r : rows)
         if (!r.ok) ++failed[r.verdict];
       std::string why;
       for (const auto& [v, k] : failed) why += (why.empty() ? ": " : ", ") + std::to_string(k) + " rows " + v;
+      if (failed.count("non-finite"))
+        why += "; non-finite: J, a gradient entry or a finite difference is NaN or inf (J overflows at the point or"
+               " at the difference stencil), so nothing there was verified";
       if (failed.count("kink-only"))
         why += "; kink-only: in that layer every entry's difference stencil crossed a kink (of an activation,"
                " the hinge or |w|), so nothing there was verified: check at inputs off the kinks";

@@ -66,7 +66,7 @@ void register_gauss_newton(CLI::App& app, std::function<int()>& run) {
                ", \"step_norm\": " + fmt17(h.step_norm) + " }";
       }
       out += "\n  ] }\n";
-      std::fputs(out.c_str(), stdout);
+      write_stdout(out);
       return kOk;
     };
   });

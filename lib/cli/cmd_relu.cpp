@@ -21,14 +21,14 @@ void register_memorize(CLI::App& app, std::function<int()>& run) {
   s->add_option("--out", o->out, "the model file to write (atomically)")->required();
   s->callback([&run, o] {
     run = [o] {
+      check_outputs({{"--x", o->x}, {"--y", o->y}}, {{"--out", o->out}});
       arma::mat X;
       arma::vec y;
       read_xy_column(o->x, o->y, X, y);
       check_writable(o->out);
       {
         // The network has 2ND(D + 1) + N(2ND + 1) + N + 1 parameters (layer 2 alone N x 2ND):
-        // quadratic in N.  Measured peak, the model and its JSON text: ~24 bytes per parameter
-        // (N = 2000, D = 2: 16M parameters, 387 MB resident, a 48 MB file).
+        // quadratic in N; the model and its JSON text take about 24 bytes per parameter.
         const double N = double(X.n_rows), D = double(X.n_cols);
         const double params = 2 * N * D * (D + 1) + N * (2 * N * D + 1) + N + 1;
         char what[160];

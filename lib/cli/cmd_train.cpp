@@ -133,7 +133,12 @@ void register_train(CLI::App& app, std::function<int()>& run) {
         init = train::init_from_name(o->init);
       }
       auto net = train::init_network<double>(sizes, acts, loss, init, o->t.seed, o->l1, o->l2);
-      // Before the data and the training: a run must not end in an output it cannot write.
+      // Before the data and the training: no output may destroy an input or another output, and
+      // a run must not end in an output it cannot write.
+      check_outputs({{"--x", o->x}, {"--y", o->y}}, {{"--out", o->out},
+                                                     {"--log", o->log},
+                                                     {"--checkpoint", o->checkpoint},
+                                                     {"(run record)", run_record_path(o->out)}});
       for (const std::string* p : {&o->out, &o->log, &o->checkpoint})
         if (!p->empty()) check_writable(*p);
       arma::mat X, Y;
@@ -173,11 +178,25 @@ void register_train(CLI::App& app, std::function<int()>& run) {
       }
       bool finite = true;
       for (const auto& L : model.layers) finite = finite && L.W.is_finite() && L.b.is_finite();
-      if (!finite || (!r.history.empty() && !std::isfinite(r.history.back().train_loss))) {
-        std::cerr << "nnlab train: training diverged (the loss is not finite); no model written\n";
+      if (r.diverged || !finite) {
+        std::cerr << "nnlab train: training diverged at epoch " << (r.history.empty() ? 0 : r.history.back().epoch)
+                  << " (the loss or the weights are not finite): no model written"
+                  << (o->log.empty() ? "" : ", no log")
+                  << (o->checkpoint.empty() ? "" : "; the checkpoint of the epoch before is kept")
+                  << ". A smaller --lr usually helps\n";
         return kCheckFailed;
       }
       write_model(o->out, model);
+      const bool same_bits_any_threads = t.backend != BackendKind::matrix && t.backend != BackendKind::graph;
+      write_run_record(o->out, "train",
+                       {{"seed", t.seed}, {"backend", o->backend}, {"threads", t.threads}, {"precision", o->precision},
+                        {"optimizer", t.optimizer}, {"epochs", r.history.size()}, {"best_epoch", r.best_epoch},
+                        {"data", what},
+                        {"bits", same_bits_any_threads
+                                     ? "the same for any --threads (and any number of MPI processes with the mpi "
+                                       "backend); the same OpenBLAS kernels give the same bits"
+                                     : "the same only with the same --threads and the same OpenBLAS kernels (the "
+                                       "BLAS splits its sums by thread)"}});
       if (!r.history.empty()) {
         const auto& b = r.history[std::size_t(r.best_epoch - 1 - (r.history.front().epoch - 1))];
         char val[64] = "no validation set";
@@ -217,7 +236,8 @@ void register_evaluate(CLI::App& app, std::function<int()>& run) {
         std::cerr << "nnlab evaluate: the loss is not finite\n";
         return kCheckFailed;
       }
-      std::printf("{ \"loss\": %s, \"accuracy\": %s, \"n\": %zu }\n", fmt17(e.loss).c_str(), fmt17(e.accuracy).c_str(), e.n);
+      write_stdout("{ \"loss\": " + fmt17(e.loss) + ", \"accuracy\": " + fmt17(e.accuracy) + ", \"n\": " +
+                   std::to_string(e.n) + " }\n");
       std::cerr << "nnlab evaluate: " << what << ": loss " << e.loss << ", accuracy " << e.accuracy << "\n";
       return kOk;
     };

@@ -105,6 +105,30 @@ void read_xy_column(const std::string& xpath, const std::string& ypath, arma::ma
   y = Y.col(0);
 }
 
+namespace {
+std::vector<std::string> g_argv;
+}
+void set_command_line(int argc, char** argv) { g_argv.assign(argv, argv + argc); }
+
+std::string run_record_path(const std::string& out) { return out.empty() ? "" : out + ".run.json"; }
+
+void write_run_record(const std::string& out, const std::string& command, const nlohmann::json& fields) {
+  const BlasInfo b = blas_info();
+  nlohmann::json j = {{"format", "nnlab-run"},
+                      {"nnlab", "0.1.0"},
+                      {"command", command},
+                      {"argv", g_argv},
+                      {"output", out},
+                      {"mpi_processes", mpi::size()},
+                      {"blas", {{"library", b.blas_library},
+                                {"config", b.openblas_config},
+                                {"kernels", blas_core()},
+                                {"OPENBLAS_CORETYPE", std::getenv("OPENBLAS_CORETYPE") ? std::getenv("OPENBLAS_CORETYPE") : ""}}},
+                      {"openmp", built_with_openmp()}};
+  j.update(fields);
+  write_file(run_record_path(out), j.dump(2) + "\n");
+}
+
 std::string json_vector(const arma::vec& v) {
   std::string s = "[";
   for (arma::uword i = 0; i < v.n_elem; ++i) s += (i ? ", " : "") + fmt17(v[i]);

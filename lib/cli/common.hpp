@@ -3,6 +3,7 @@
 #include "nnlab/backends/backend.hpp"
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 #include <limits>
 #include <optional>
 #include <string>
@@ -51,6 +52,14 @@ std::vector<std::string> split_list(const std::string& s);
 
 // X (rows x n, as in the file) and a one-column Y with as many rows; InputError otherwise.
 void read_xy_column(const std::string& xpath, const std::string& ypath, arma::mat& X, arma::vec& y);
+
+// The run record beside an output: <out>.run.json, everything that decides the output's bits
+// (the command line, its seed, backend, threads, the BLAS and its kernels, the MPI processes)
+// and `fields` of the command.  Written (atomically) after the output itself.
+std::string run_record_path(const std::string& out);
+void write_run_record(const std::string& out, const std::string& command, const nlohmann::json& fields);
+// The command line as given (main sets it), for the run record.
+void set_command_line(int argc, char** argv);
 
 std::string json_matrix(const arma::mat& M);  // [[...], ...], 17 digits
 std::string json_vector(const arma::vec& v);  // [...]

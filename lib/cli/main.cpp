@@ -13,7 +13,13 @@
 
 int main(int argc, char** argv) {
   using namespace nnlab::cli;
+  nnlab::clean_up_on_signals();  // an interrupted write leaves no temporary file behind
+  if (const std::string why = nnlab::address_space_problem(); !why.empty()) {
+    std::cerr << why << "\n";
+    return kBadInput;
+  }
   nnlab::use_fast_blas_kernels();  // may re-execute this program with OPENBLAS_CORETYPE set
+  set_command_line(argc, argv);
   // Under mpirun: every process runs the command (train and double-descent share the work);
   // rank 0 alone prints and writes files.
   if (nnlab::mpi::init(&argc, &argv) > 1 && nnlab::mpi::rank() > 0) {
@@ -45,14 +51,24 @@ int main(int argc, char** argv) {
     std::cerr << "nnlab: unknown subcommand '" << argv[1] << "' (one of: " << names << ")\n";
     return kBadInput;
   }
+  // --help and --version print on stdout, checked like any output.
+  const auto printed = [](int code) {
+    try {
+      nnlab::finish_stdout();
+    } catch (const nnlab::InputError& e) {
+      std::cerr << e.what() << "\n";
+      return kBadInput;
+    }
+    return code;
+  };
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
+    return printed(app.exit(e));
   } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
+    return printed(app.exit(e));
   } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
+    return printed(app.exit(e));
   } catch (const CLI::ParseError& e) {
     std::cerr << "nnlab: " << e.what() << " (see nnlab --help)\n";
     return kBadInput;
@@ -60,12 +76,15 @@ int main(int argc, char** argv) {
   // Under mpirun an error ends every process (MPI_Abort): the others may be waiting for this one.
   auto fail = [](int code) { nnlab::mpi::abort_all(code); return code; };
   try {
-    return run ? run() : kBadInput;
+    const int code = run ? run() : kBadInput;
+    nnlab::finish_stdout();
+    return code;
   } catch (const nnlab::InputError& e) {
     std::cerr << e.what() << "\n";
     return fail(kBadInput);
   } catch (const std::bad_alloc&) {
-    std::cerr << "nnlab: out of memory for this input\n";
+    std::cerr << "nnlab " << (argc > 1 ? argv[1] : "") << ": out of memory: the input or the options ask for more "
+              << "memory than the machine gives this process\n";
     return fail(kBadInput);
   } catch (const std::exception& e) {
     std::cerr << "nnlab: internal error: " << e.what() << "\n";

@@ -141,6 +141,14 @@ Dataset fashion_mnist(bool test, const std::string& dir) {
   return d;
 }
 
+Shape shape_of(const std::string& name) {
+  if (name == "xor4") return {2, 2, 4, 4};
+  if (name == "moons" || name == "circles") return {2, 2, 0, 0};
+  if (name == "spirals" || name == "blobs") return {2, 3, 0, 0};
+  if (name == "fashion-mnist") return {784, 10, 60000, 10000};
+  throw InputError("--dataset " + name + ": unknown data set (xor4, moons, circles, spirals, blobs, fashion-mnist)");
+}
+
 Dataset by_name(const std::string& spec, std::uint64_t seed, std::size_t m) {
   const auto colon = spec.find(':');
   const std::string name = spec.substr(0, colon), split = colon == std::string::npos ? "" : spec.substr(colon + 1);

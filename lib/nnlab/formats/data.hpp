@@ -42,6 +42,14 @@ Dataset fashion_mnist(bool test, const std::string& dir = "/usr/share/datasets/f
 // the generated sets, default 1000; 4 for xor4).  InputError for an unknown name.
 Dataset by_name(const std::string& spec, std::uint64_t seed, std::size_t m = 1000);
 
+// What a built-in set is, without making it (to check sizes before anything is allocated):
+// inputs, classes, and the samples of its training and test splits (0: generated, as many
+// as asked).  InputError for an unknown name.
+struct Shape {
+  std::size_t inputs = 0, classes = 0, train = 0, test = 0;
+};
+Shape shape_of(const std::string& name);
+
 // Targets for a loss and a number of outputs n_out (one column per sample):
 //   ce: one-hot (n_out = classes);  bce: {0,1} (n_out = 1, 2 classes) or one-hot;
 //   hinge: +-1 (n_out = 1, 2 classes) or +1 for the class and -1 elsewhere;

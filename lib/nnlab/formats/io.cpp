@@ -4,7 +4,7 @@
 
 #include "nnlab/core/error.hpp"
 
-#include <nlohmann/json.hpp>
+#include "nnlab/formats/json_impl.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -23,8 +23,6 @@ using json = nlohmann::json;
 
 namespace {
 
-constexpr std::size_t kMaxStreamBytes = std::size_t(1) << 30;  // cap for pipes (1 GiB)
-
 std::string quote(std::string_view s) {
   std::string o = "'";
   for (std::size_t i = 0; i < s.size() && i < 40; ++i) {
@@ -42,63 +40,6 @@ std::string fmt17(double v) {
   char b[40];
   std::snprintf(b, sizeof b, "%.17g", v);
   return b;
-}
-
-std::string read_file(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) throw InputError(path + ": cannot open: " + std::strerror(errno));
-  if (S_ISDIR(st.st_mode)) throw InputError(path + ": is a directory, not a file");
-  if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) throw InputError(path + ": is a device, not a file");
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) throw InputError(path + ": cannot open: " + std::strerror(errno));
-  std::string s;
-  if (S_ISREG(st.st_mode)) s.reserve(std::size_t(st.st_size));
-  char buf[1 << 16];
-  std::size_t got;
-  while ((got = std::fread(buf, 1, sizeof buf, f)) > 0) {
-    s.append(buf, got);
-    if (s.size() > kMaxStreamBytes && !S_ISREG(st.st_mode)) {
-      std::fclose(f);
-      throw InputError(path + ": more than 1 GiB from a stream");
-    }
-  }
-  const bool err = std::ferror(f);
-  std::fclose(f);
-  if (err) throw InputError(path + ": read error");
-  return s;
-}
-
-namespace {
-bool g_writes = true;
-// The temporary file beside path that an atomic write goes through (renamed over path).
-std::string temp_beside(const std::string& path) { return path + ".tmp." + std::to_string(::getpid()); }
-}
-void set_writes_enabled(bool on) { g_writes = on; }
-
-void write_file_atomic(const std::string& path, std::string_view content) {
-  if (!g_writes) return;
-  const std::string tmp = temp_beside(path);
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) throw InputError(path + ": cannot write: " + std::strerror(errno));
-  const bool ok = std::fwrite(content.data(), 1, content.size(), f) == content.size() &&
-                  std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
-  const bool closed = std::fclose(f) == 0;
-  if (!ok || !closed || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string why = std::strerror(errno);
-    std::remove(tmp.c_str());
-    throw InputError(path + ": cannot write: " + why);
-  }
-}
-
-void check_writable(const std::string& path) {
-  if (!g_writes) return;
-  struct stat st{};
-  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) throw InputError(path + ": cannot write: is a directory");
-  const std::string tmp = temp_beside(path);
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) throw InputError(path + ": cannot write: " + std::strerror(errno));
-  std::fclose(f);
-  std::remove(tmp.c_str());
 }
 
 // ---------------------------------------------------------------------------- model JSON
@@ -135,11 +76,12 @@ const json& need(const json& o, const char* key, const std::string& src, const s
 
 }  // namespace
 
-Network<double> parse_model(std::string_view text, const std::string& src) {
-  json j;
+namespace detail {
+
+template <class Input> json parse_strict(Input&& in, const std::string& src, int max_depth, const char* what) {
   std::vector<std::set<std::string>> open;
   auto cb = [&](int depth, json::parse_event_t ev, json& parsed) {
-    if (depth > kMaxDepth) throw TooDeep{};
+    if (depth > max_depth) throw TooDeep{};
     if (ev == json::parse_event_t::object_start) open.emplace_back();
     else if (ev == json::parse_event_t::object_end) open.pop_back();
     else if (ev == json::parse_event_t::key && !open.back().insert(parsed.get<std::string>()).second)
@@ -147,17 +89,47 @@ Network<double> parse_model(std::string_view text, const std::string& src) {
     return true;
   };
   try {
-    j = json::parse(text.begin(), text.end(), cb);
+    return json::parse(std::forward<Input>(in), cb);
   } catch (const DuplicateKey& d) {
     throw InputError(src + ": duplicate key " + quote(d.key));
   } catch (const TooDeep&) {
-    throw InputError(src + ": JSON nested deeper than " + std::to_string(kMaxDepth) + " levels: not a model file");
+    throw InputError(src + ": JSON nested deeper than " + std::to_string(max_depth) + " levels: not " + what);
   } catch (const json::exception& e) {  // parse_error, or out_of_range for 1e999
     std::string msg = e.what();
     const auto p = msg.find("] ");
     if (p != std::string::npos) msg = msg.substr(p + 2);
     throw InputError(src + ": invalid JSON: " + msg);
   }
+}
+json parse_json(std::string_view text, const std::string& src, int max_depth, const char* what) {
+  return parse_strict(text, src, max_depth, what);
+}
+json parse_json(std::FILE* f, const std::string& src, int max_depth, const char* what) {
+  return parse_strict(f, src, max_depth, what);
+}
+
+}  // namespace detail
+
+using detail::model_from_json;
+
+Network<double> parse_model(std::string_view text, const std::string& src) {
+  return model_from_json(detail::parse_json(text, src, kMaxDepth, "a model file"), src);
+}
+
+Network<double> read_model(const std::string& path) {
+  std::FILE* f = open_input(path);
+  json j;
+  try {
+    j = detail::parse_json(f, path, kMaxDepth, "a model file");
+  } catch (...) {
+    std::fclose(f);
+    throw;
+  }
+  std::fclose(f);
+  return model_from_json(j, path);
+}
+
+Network<double> detail::model_from_json(const json& j, const std::string& src) {
   if (!j.is_object()) throw InputError(src + ": the model must be a JSON object");
   only_keys(j, {"format", "version", "loss", "l1", "l2", "layers"}, src, "");
   const json& fmt = need(j, "format", src, "");
@@ -229,7 +201,7 @@ Network<double> parse_model(std::string_view text, const std::string& src) {
   return net;
 }
 
-Network<double> read_model(const std::string& path) { return parse_model(read_file(path), path); }
+json detail::model_json(const Network<double>& net) { return json::parse(model_to_json(net)); }
 
 std::string model_to_json(const Network<double>& net) {
   std::string s = "{\n  \"format\": \"nnlab-model\",\n  \"version\": 1,\n  \"loss\": \"";
@@ -251,34 +223,69 @@ std::string model_to_json(const Network<double>& net) {
 }
 
 void write_model(const std::string& path, const Network<double>& net) {
-  write_file_atomic(path, model_to_json(net));
+  write_file(path, model_to_json(net));
 }
 
 // ---------------------------------------------------------------------------- CSV
 
-arma::mat parse_csv(std::string_view text, const std::string& src) {
-  std::vector<double> vals;
-  std::size_t cols = 0, rows = 0, line = 0, pos = 0;
-  std::string field;
-  while (pos < text.size()) {
-    ++line;
-    std::size_t end = text.find('\n', pos);
-    const bool last = end == std::string_view::npos;
-    if (last) end = text.size();
-    std::string_view ln = text.substr(pos, end - pos);
-    pos = end + 1;
+namespace {
+
+// The CSV reader, fed in pieces: complete lines are parsed as they arrive, and the unfinished
+// last line is checked for a byte no number has, so that a file is refused at its first bad
+// byte and memory grows with what was parsed.
+class CsvParser {
+ public:
+  explicit CsvParser(std::string src) : src_(std::move(src)) {}
+
+  void feed(std::string_view chunk) {
+    std::size_t pos = 0;
+    while (pos < chunk.size()) {
+      const std::size_t nl = chunk.find('\n', pos);
+      if (nl == std::string_view::npos) {
+        carry_.append(chunk.substr(pos));
+        if (carry_.find_first_not_of(kNumberBytes) != std::string::npos) line(carry_, true);  // throws
+        return;
+      }
+      if (carry_.empty()) {
+        line(chunk.substr(pos, nl - pos), false);
+      } else {
+        carry_.append(chunk.substr(pos, nl - pos));
+        line(carry_, false);
+        carry_.clear();
+      }
+      pos = nl + 1;
+    }
+  }
+
+  arma::mat finish() {
+    if (!carry_.empty()) line(carry_, false);  // the last line, without a final newline
+    if (rows_ == 0) throw InputError(src_ + ": no rows (the file is empty)");
+    arma::mat M(rows_, cols_);
+    for (std::size_t r = 0; r < rows_; ++r)
+      for (std::size_t c = 0; c < cols_; ++c) M(r, c) = vals_[r * cols_ + c];
+    return M;
+  }
+
+ private:
+  static constexpr const char* kNumberBytes = "0123456789+-.eE, \t\r";
+
+  // One line (partial: an unfinished line known to hold a bad byte, which it reports).
+  void line(std::string_view ln, bool partial) {
+    ++line_no_;
     if (!ln.empty() && ln.back() == '\r') ln.remove_suffix(1);
-    const std::string at = src + ": line " + std::to_string(line);
-    if (ln.find_first_not_of(" \t") == std::string_view::npos)
-      throw InputError(at + ": empty line");
+    const std::string at = src_ + ": line " + std::to_string(line_no_);
+    if (ln.find_first_not_of(" \t") == std::string_view::npos) throw InputError(at + ": empty line");
     std::size_t col = 0, fpos = 0;
     while (true) {
       ++col;
-      std::size_t comma = ln.find(',', fpos);
+      const std::size_t comma = ln.find(',', fpos);
       std::string_view f = ln.substr(fpos, comma == std::string_view::npos ? ln.size() - fpos : comma - fpos);
       const std::string where = at + ", column " + std::to_string(col);
       const auto b = f.find_first_not_of(" \t");
-      if (b == std::string_view::npos) throw InputError(where + ": empty field");
+      if (b == std::string_view::npos) {
+        if (partial) { fpos = comma + 1; if (comma == std::string_view::npos) break; continue; }
+        throw InputError(where + ": empty field");
+      }
       f = f.substr(b, f.find_last_not_of(" \t") - b + 1);
       if (f.find_first_not_of("0123456789+-.eE") != std::string_view::npos) {
         // Two common causes, named on line 1: a spreadsheet's UTF-8 byte-order mark, a header row.
@@ -286,42 +293,68 @@ arma::mat parse_csv(std::string_view text, const std::string& src) {
         for (char& ch : word) ch = char(std::tolower(static_cast<unsigned char>(ch)));
         const bool special = word == "nan" || word == "inf" || word == "infinity" || word.rfind("0x", 0) == 0;
         const bool text = std::any_of(f.begin(), f.end(), [](char ch) { return std::isalpha(static_cast<unsigned char>(ch)); });
-        const char* hint = line > 1 ? ""
+        const char* hint = line_no_ > 1 ? ""
                            : col == 1 && f.substr(0, 3) == "\xEF\xBB\xBF"
                                ? " (the file starts with a UTF-8 byte-order mark: save it as CSV without BOM)"
                            : text && !special ? " (no header row: the first line must be numbers)"
                                               : "";
         throw InputError(where + ": " + quote(f) + " is not a decimal number" + hint);
       }
-      field.assign(f);
+      if (partial) {  // numbers so far; the bad byte is further on
+        if (comma == std::string_view::npos) break;
+        fpos = comma + 1;
+        continue;
+      }
+      field_.assign(f);
       errno = 0;
       char* e = nullptr;
-      const double v = std::strtod(field.c_str(), &e);
-      if (e != field.c_str() + field.size() || field.empty())
+      const double v = std::strtod(field_.c_str(), &e);
+      if (e != field_.c_str() + field_.size() || field_.empty())
         throw InputError(where + ": " + quote(f) + " is not a decimal number");
       if (!std::isfinite(v) || (errno == ERANGE && std::abs(v) == HUGE_VAL))
         throw InputError(where + ": " + quote(f) + " overflows a double");
-      if (rows > 0 && col > cols)
-        throw InputError(at + ": has more than " + std::to_string(cols) + " fields (row 1 has " +
-                         std::to_string(cols) + ")");
-      vals.push_back(v);
+      if (rows_ > 0 && col > cols_)
+        throw InputError(at + ": has more than " + std::to_string(cols_) + " fields (row 1 has " +
+                         std::to_string(cols_) + ")");
+      vals_.push_back(v);
       if (comma == std::string_view::npos) break;
       fpos = comma + 1;
     }
-    if (rows == 0) cols = col;
-    else if (col != cols)
-      throw InputError(at + ": has " + std::to_string(col) + " fields, row 1 has " + std::to_string(cols));
-    ++rows;
-    if (last || pos == text.size()) break;  // a final newline is fine
+    if (partial) throw std::logic_error("CsvParser: a line with a bad byte parsed");
+    if (rows_ == 0) cols_ = col;
+    else if (col != cols_)
+      throw InputError(at + ": has " + std::to_string(col) + " fields, row 1 has " + std::to_string(cols_));
+    ++rows_;
   }
-  if (rows == 0) throw InputError(src + ": no rows (the file is empty)");
-  arma::mat M(rows, cols);
-  for (std::size_t r = 0; r < rows; ++r)
-    for (std::size_t c = 0; c < cols; ++c) M(r, c) = vals[r * cols + c];
-  return M;
+
+  std::string src_, carry_, field_;
+  std::vector<double> vals_;
+  std::size_t cols_ = 0, rows_ = 0, line_no_ = 0;
+};
+
+}  // namespace
+
+arma::mat parse_csv(std::string_view text, const std::string& src) {
+  CsvParser p(src);
+  p.feed(text);
+  return p.finish();
 }
 
-arma::mat read_csv(const std::string& path) { return parse_csv(read_file(path), path); }
+arma::mat read_csv(const std::string& path) {
+  std::FILE* f = open_input(path);
+  CsvParser p(path);
+  char buf[1 << 16];
+  std::size_t got;
+  try {
+    while ((got = std::fread(buf, 1, sizeof buf, f)) > 0) p.feed(std::string_view(buf, got));
+    if (std::ferror(f)) throw InputError(path + ": read error");
+    std::fclose(f);
+  } catch (...) {
+    std::fclose(f);
+    throw;
+  }
+  return p.finish();
+}
 
 std::string csv_to_string(const arma::mat& M, const std::string& header) {
   std::string s = header.empty() ? "" : header + "\n";
@@ -336,7 +369,7 @@ std::string csv_to_string(const arma::mat& M, const std::string& header) {
 }
 
 void write_csv(const std::string& path, const arma::mat& M, const std::string& header) {
-  write_file_atomic(path, csv_to_string(M, header));
+  write_file(path, csv_to_string(M, header));
 }
 
 void validate_targets(Loss loss, const arma::mat& Y, const std::string& src) {

@@ -3,10 +3,10 @@
 // Every reader is strict and throws InputError with one line that starts with the file
 // name, then the place (line and column, or the JSON path such as layers[1].W[0][2]),
 // then what is wrong.  Readers never allocate more than a small multiple of the bytes they
-// have read.  Every writer is atomic: it writes a temporary file beside the target and
-// renames it over the target, so a reader never sees a partial file.
+// have read.  Every writer goes through write_file (nnlab/formats/files.hpp).
 #pragma once
 #include "nnlab/core/network.hpp"
+#include "nnlab/formats/files.hpp"
 
 #include <string>
 #include <string_view>
@@ -35,15 +35,6 @@ void validate_targets(Loss loss, const arma::mat& Y, const std::string& source);
 void validate_data(const Network<double>& net, const arma::mat& X, const std::string& xsrc,
                    const arma::mat& Y, const std::string& ysrc);
 
-std::string read_file(const std::string& path);  // InputError "<path>: cannot open ..."
-void write_file_atomic(const std::string& path, std::string_view content);
-// Throws the InputError write_file_atomic would ("<path>: cannot write: ...") when no file can be
-// created beside path, or path is a directory.  Called before long work (training, sweeps), so
-// that a run does not end in an output it cannot write.  Creates and removes a temporary file.
-void check_writable(const std::string& path);
-// Under mpirun every process computes the same result; only rank 0 writes it.  The CLI turns
-// writing off on the other ranks with this (write_file_atomic then does nothing).
-void set_writes_enabled(bool on);
 std::string fmt17(double v);  // %.17g
 
 }  // namespace nnlab

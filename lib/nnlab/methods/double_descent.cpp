@@ -1,5 +1,6 @@
 // Random ReLU features, minimum-norm / ridge least squares, the sweep (see double_descent.hpp).
 #include "nnlab/methods/double_descent.hpp"
+
 #include "nnlab/runtime/mpi.hpp"
 
 #include "nnlab/runtime/blas.hpp"
@@ -8,6 +9,7 @@
 #include "nnlab/formats/io.hpp"
 
 #include <cmath>
+#include <exception>
 #include <cstdio>
 #include <limits>
 #include <random>
@@ -204,34 +206,53 @@ std::vector<Point> sweep(const Split& raw, const Options& o) {
   // (seed, trial, p), so who computes it does not matter.
   const std::size_t R = std::size_t(mpi::size()), me = std::size_t(mpi::rank());
   // Largest p first, so that the slow points do not all start last.
+  // An exception may not leave an OpenMP region: the first one is kept and thrown after it.
+  std::exception_ptr failed;
+  std::size_t failed_p = 0;
+  bool stopped = false;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(o.threads)
   for (std::size_t q = 0; q < P * T; ++q) {
     if (q % R != me) continue;
+    bool stop;
+#pragma omp atomic read
+    stop = stopped;
+    if (stop) continue;
     const std::size_t j = P - 1 - q / T, t = q % T, p = o.features[j];
-    const Fit F = fit(D.Xtr, p, mix(o.seed, t, 0));
-    double lam = o.ridge;
-    if (!o.ridge_grid.empty()) {  // the ridge with the smallest validation MSE
-      double best = arma::datum::inf;
-      for (double l : o.ridge_grid) {
-        const double v = mse(F.predict(F.weights(D.Ytr, l), D.Xva), D.Yva);
-        if (v < best) { best = v; lam = l; }
+    try {
+      const Fit F = fit(D.Xtr, p, mix(o.seed, t, 0));
+      double lam = o.ridge;
+      if (!o.ridge_grid.empty()) {  // the ridge with the smallest validation MSE
+        double best = arma::datum::inf;
+        for (double l : o.ridge_grid) {
+          const double v = mse(F.predict(F.weights(D.Ytr, l), D.Xva), D.Yva);
+          if (v < best) { best = v; lam = l; }
+        }
       }
-    }
-    const auto Wb = F.weights(D.Ytr, lam);
-    const arma::mat Pte = F.predict(Wb, D.Xte);
-    Cell c{mse(F.predict(Wb, D.Xtr), D.Ytr), mse(Pte, D.Yte), class_error(Pte, D.Yte), arma::norm(Wb.W, "fro"),
-           F.condition(), 0, 0, lam};
-    if (o.ensemble > 0) {  // the average of K independent models (member 0 is the one above)
-      arma::mat avg = Pte;
-      for (int k = 1; k < o.ensemble; ++k) {
-        const Fit G = fit(D.Xtr, p, mix(o.seed, t, std::uint64_t(k)));
-        avg += G.predict(G.weights(D.Ytr, lam), D.Xte);
+      const auto Wb = F.weights(D.Ytr, lam);
+      const arma::mat Pte = F.predict(Wb, D.Xte);
+      Cell c{mse(F.predict(Wb, D.Xtr), D.Ytr), mse(Pte, D.Yte), class_error(Pte, D.Yte), arma::norm(Wb.W, "fro"),
+             F.condition(), 0, 0, lam};
+      if (o.ensemble > 0) {  // the average of K independent models (member 0 is the one above)
+        arma::mat avg = Pte;
+        for (int k = 1; k < o.ensemble; ++k) {
+          const Fit G = fit(D.Xtr, p, mix(o.seed, t, std::uint64_t(k)));
+          avg += G.predict(G.weights(D.Ytr, lam), D.Xte);
+        }
+        avg /= double(o.ensemble);
+        c.ete = mse(avg, D.Yte);
+        c.eerr = class_error(avg, D.Yte);
       }
-      avg /= double(o.ensemble);
-      c.ete = mse(avg, D.Yte);
-      c.eerr = class_error(avg, D.Yte);
+      cells[j * T + t] = c;
+    } catch (...) {
+#pragma omp critical(nnlab_dd_failed)
+      if (!failed) {
+        failed = std::current_exception();
+        failed_p = p;
+      }
+#pragma omp atomic write
+      stopped = true;
+      continue;
     }
-    cells[j * T + t] = c;
 #pragma omp critical
     {
       ++done;
@@ -241,6 +262,15 @@ std::vector<Point> sweep(const Split& raw, const Options& o) {
   }
   if (o.progress) std::fprintf(stderr, "\n");
   set_blas_threads(old);
+  if (failed) {
+    try {
+      std::rethrow_exception(failed);
+    } catch (const std::bad_alloc&) {
+      throw InputError("double-descent: out of memory fitting p = " + std::to_string(failed_p) + " features on " +
+                       std::to_string(D.Xtr.n_cols) + " samples, " + std::to_string(o.threads) +
+                       " fits at a time: fewer --threads or smaller --features");
+    }
+  }
   if (R > 1) {  // every cell was filled by one process and is 0 elsewhere: the sum is exact
     std::vector<double> flat;
     flat.reserve(cells.size() * 8);
@@ -279,6 +309,11 @@ std::vector<Point> sweep(const Split& raw, const Options& o) {
 // split, m test samples from its test split; targets one-hot (one output per class).
 Split dataset_split(const std::string& name, std::size_t n, std::size_t m, std::size_t nv, std::uint64_t seed) {
   if (name.find(':') != std::string::npos) throw InputError("--dataset " + name + ": give the name only (train and test are both used)");
+  const data::Shape sh = data::shape_of(name);  // sizes refused before anything is made
+  if (sh.train && n + nv > sh.train)
+    throw InputError("--n-train " + std::to_string(n) + (nv ? " + --n-val " + std::to_string(nv) : "") + ": " + name +
+                     " has " + std::to_string(sh.train) + " training samples");
+  if (sh.test && m > sh.test) throw InputError("--n-test " + std::to_string(m) + ": " + name + " has " + std::to_string(sh.test) + " test samples");
   const auto tr = data::by_name(name, seed, std::max<std::size_t>(n + nv, 1000));
   const auto te = data::by_name(name + ":test", seed, std::max<std::size_t>(m, 1000));
   if (n + nv > tr.X.n_cols) throw InputError("--n-train " + std::to_string(n) + ": " + name + " has " + std::to_string(tr.X.n_cols) + " training samples");

@@ -5,6 +5,7 @@
 #include "nnlab/core/error.hpp"
 
 #include <cmath>
+#include <limits>
 #include <random>
 
 namespace nnlab {
@@ -47,6 +48,16 @@ void score(BlockReport& b, const arma::vec& an, const arma::vec& nu, const std::
            double floor) {
   b.n = an.n_elem;
   b.grad_norm = arma::norm(an);
+  for (arma::uword i = 0; i < an.n_elem; ++i)  // a NaN or inf is evidence of nothing: it fails
+    if (!std::isfinite(an[i]) || !std::isfinite(nu[i])) {
+      b.worst = i;
+      b.analytic = an[i];
+      b.numeric = nu[i];
+      b.max_abs = b.max_rel = std::numeric_limits<double>::infinity();
+      b.passed = false;
+      b.verdict = "non-finite";
+      return;
+    }
   bool any_counted = false, an_zero = true, nu_zero = true;
   double worst_rel = -1;
   for (arma::uword i = 0; i < an.n_elem; ++i) {
@@ -71,8 +82,17 @@ void score(BlockReport& b, const arma::vec& an, const arma::vec& nu, const std::
   b.verdict = !b.passed ? "FAIL" : (an_zero ? "zero" : "ok");
 }
 
-// Whole-check rules: all blocks pass, not every block is zero.
+// Whole-check rules: J is finite, all blocks pass, not every block is zero.
 void conclude(CheckReport& r) {
+  if (!std::isfinite(r.cost)) {
+    BlockReport j;
+    j.name = "J";
+    j.n = 1;
+    j.analytic = r.cost;
+    j.max_abs = j.max_rel = std::numeric_limits<double>::infinity();
+    j.verdict = "non-finite";
+    r.blocks.insert(r.blocks.begin(), j);
+  }
   bool all_zero = true;
   r.passed = true;
   for (const auto& b : r.blocks) {
@@ -226,9 +246,15 @@ CheckReport compare_backends(Backend<double>& a, Backend<double>& b, const Netwo
   auto block = [&](const std::string& nm, int layer, const arma::mat& x, const arma::mat& y) {
     BlockReport br;
     br.name = nm; br.layer = layer; br.n = x.n_elem; br.tol = rel_tol;
+    br.grad_norm = arma::norm(x, "fro");
+    if (!x.is_finite() || !y.is_finite()) {  // Armadillo's max() would skip a NaN
+      br.max_abs = br.max_rel = std::numeric_limits<double>::infinity();
+      br.verdict = "non-finite";
+      r.blocks.push_back(br);
+      return;
+    }
     br.max_abs = x.n_elem ? double(arma::abs(x - y).max()) : 0;
     br.max_rel = rel_diff(x, y);
-    br.grad_norm = arma::norm(x, "fro");
     br.passed = br.max_rel <= rel_tol;
     br.verdict = br.passed ? "ok" : "FAIL";
     r.blocks.push_back(br);
@@ -271,7 +297,9 @@ DirectionalReport check_directional(Backend<double>& be, const Network<double>& 
   r.abs_err = std::abs(r.analytic - r.numeric);
   r.rel_err = r.abs_err / std::max({std::abs(r.analytic), std::abs(r.numeric), kRelFloor * std::abs(J)});
   r.tol = opt.rel_tol > 0 ? opt.rel_tol : (opt.order == 4 ? kFdRelTol : kFd2RelTol);
-  r.passed = r.rel_err <= r.tol;
+  r.finite = std::isfinite(J) && std::isfinite(r.analytic) && std::isfinite(r.numeric);
+  if (!r.finite) r.abs_err = r.rel_err = std::numeric_limits<double>::infinity();
+  r.passed = r.finite && r.rel_err <= r.tol;
   return r;
 }
 

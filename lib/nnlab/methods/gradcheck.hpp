@@ -24,8 +24,8 @@
 // of its activation than at theta (or the hinge margin changes sign, or an l1-regularised
 // weight crosses 0), the entry is reported as a kink and left out of the verdict.
 // A check never passes vacuously: an all-zero analytic gradient, a block where the
-// analytic gradient is zero and the numeric one is not, or a check where every entry was
-// a kink, is a failure.
+// analytic gradient is zero and the numeric one is not, a check where every entry was a
+// kink, or a NaN or inf anywhere (J, an analytic entry, a difference), is a failure.
 #pragma once
 #include "nnlab/backends/backend.hpp"
 
@@ -71,7 +71,7 @@ struct BlockReport {
   double grad_norm = 0;       // Euclidean norm of the analytic block
   double tol = 0;
   bool passed = false;
-  std::string verdict;        // "ok", "FAIL", "zero", "kink-only"
+  std::string verdict;        // "ok", "FAIL", "zero", "kink-only", "non-finite"
 };
 
 struct CheckReport {
@@ -91,6 +91,7 @@ CheckReport compare_backends(Backend<double>& a, Backend<double>& b, const Netwo
 
 struct DirectionalReport {
   double analytic = 0, numeric = 0, abs_err = 0, rel_err = 0, tol = 0;
+  bool finite = true;  // J, v'grad and the difference are finite (else the check fails)
   bool passed = false;
 };
 DirectionalReport check_directional(Backend<double>& backend, const Network<double>& net,

@@ -7,7 +7,6 @@
 #include "nnlab/formats/io.hpp"
 #include "nnlab/methods/optim.hpp"
 
-#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cmath>
@@ -87,56 +86,11 @@ std::string fmt_time(double s) {
   return b;
 }
 
-// Checkpoint: the current and best models, the optimizer's state, the history.
-template <class T>
-void save_checkpoint(const std::string& path, const Network<T>& net, const Result& r, int epoch, double best_val,
-                     optim::Optimizer<T>* opt) {
-  nlohmann::json j;
-  j["format"] = "nnlab-checkpoint";
-  j["epoch"] = epoch;
-  j["model"] = nlohmann::json::parse(model_to_json(net.template cast<double>()));
-  j["best"] = nlohmann::json::parse(model_to_json(r.model));
-  j["best_epoch"] = r.best_epoch;
-  j["best_val"] = best_val;
-  auto& h = j["history"] = nlohmann::json::array();
-  for (const auto& e : r.history)
-    h.push_back({e.epoch, e.lr, e.train_loss, e.train_acc, e.val_loss, e.val_acc, e.seconds});
-  if (opt) {
-    j["opt_t"] = opt->t;
-    auto& st = j["opt_state"] = nlohmann::json::array();
-    for (auto* M : opt->state(net)) st.push_back(std::vector<double>(M->begin(), M->end()));
-  }
-  write_file_atomic(path, j.dump());
-}
-
-template <class T>
-int load_checkpoint(const std::string& path, Network<T>& net, Result& r, double& best_val, optim::Optimizer<T>* opt) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(read_file(path));
-  } catch (const nlohmann::json::exception& e) {
-    throw InputError(path + ": not a checkpoint (" + std::string(e.what()) + ")");
-  }
-  if (j.value("format", "") != "nnlab-checkpoint") throw InputError(path + ": not an nnlab checkpoint");
-  const auto cur = parse_model(j["model"].dump(), path + " (model)");
-  if (cur.sizes() != net.sizes()) throw InputError(path + ": the checkpoint's network has other sizes");
-  net = cur.template cast<T>();
-  r.model = parse_model(j["best"].dump(), path + " (best)");
-  r.best_epoch = j["best_epoch"];
-  best_val = j["best_val"];
-  for (const auto& e : j["history"])
-    r.history.push_back({e[0], e[1], e[2], e[3], e[4], e[5], e[6]});
-  if (opt) {
-    opt->t = j.value("opt_t", 0L);
-    auto st = opt->state(net);
-    if (st.size() != j["opt_state"].size()) throw InputError(path + ": the optimizer state does not match");
-    for (std::size_t k = 0; k < st.size(); ++k) {
-      const auto v = j["opt_state"][k].get<std::vector<double>>();
-      if (v.size() != st[k]->n_elem) throw InputError(path + ": the optimizer state does not match");
-      for (std::size_t i = 0; i < v.size(); ++i) (*st[k])[i] = T(v[i]);
-    }
-  }
-  return j["epoch"];
+// Whether every parameter is finite (a run whose weights overflowed has diverged).
+template <class T> bool finite(const Network<T>& net) {
+  for (const auto& L : net.layers)
+    if (!L.W.is_finite() || !L.b.is_finite()) return false;
+  return true;
 }
 
 }  // namespace
@@ -194,8 +148,25 @@ Result run(Network<T> net, const arma::mat& X, const arma::mat& Y, const Options
   r.n_val = nval;
   double best_val = -1;
   int start = 0;
-  if (o.resume) {
-    start = load_checkpoint(o.checkpoint, net, r, best_val, opt.get());
+  const RunConfig config = run_config(net, X, Y, o, lr0);
+  if (o.resume) {  // the same configuration, the same data, an epoch within this run's
+    const Checkpoint ck = read_checkpoint(o.checkpoint);
+    if (const std::string d = config_difference(ck.config, config); !d.empty())
+      throw InputError(o.checkpoint + ": made with another configuration: this run has " + d +
+                       "; resume with the checkpoint's options, or start a new checkpoint");
+    if (ck.epoch > o.epochs)
+      throw InputError(o.checkpoint + ": at epoch " + std::to_string(ck.epoch) + ", past --epochs " +
+                       std::to_string(o.epochs));
+    net = ck.model.template cast<T>();
+    r.model = ck.best;
+    r.best_epoch = ck.best_epoch;
+    best_val = ck.best_val;
+    r.history = ck.history;
+    opt->t = ck.opt_t;
+    const auto st = opt->state(net);  // sizes checked by the reader against the configuration
+    for (std::size_t k = 0; k < st.size(); ++k)
+      for (std::size_t i = 0; i < ck.opt_state[k].size(); ++i) (*st[k])[i] = T(ck.opt_state[k][i]);
+    start = ck.epoch;
   }
   const unsigned csr = _mm_getcsr();
   if (o.ftz) _mm_setcsr(csr | 0x8040);  // FTZ (bit 15) + DAZ (bit 6): subnormals become 0
@@ -235,7 +206,12 @@ Result run(Network<T> net, const arma::mat& X, const arma::mat& Y, const Options
     }
     e.seconds = prior + std::chrono::duration<double>(clk::now() - t0).count();
     r.history.push_back(e);
-    const bool finite = std::isfinite(e.train_loss);
+    if (!std::isfinite(e.train_loss) || !std::isfinite(e.val_loss) || !finite(net)) {
+      r.diverged = true;  // no model choice, no checkpoint, no log from a non-finite epoch
+      if (o.progress)
+        std::fprintf(stderr, "epoch %3d/%d  loss %g: not finite, training stopped\n", epoch, o.epochs, e.train_loss);
+      break;
+    }
     // Model choice: the best validation accuracy (ties: the later epoch); no validation set:
     // the last epoch.
     if (nval == 0 || e.val_acc >= best_val) {
@@ -254,8 +230,11 @@ Result run(Network<T> net, const arma::mat& X, const arma::mat& Y, const Options
       std::fprintf(stderr, "  %s elapsed, ~%s left\n", fmt_time(e.seconds).c_str(),
                    fmt_time(per * double(o.epochs - epoch)).c_str());
     }
-    if (!o.checkpoint.empty()) save_checkpoint(o.checkpoint, net, r, epoch, best_val, opt.get());
-    if (!finite) break;
+    if (!o.checkpoint.empty()) {
+      Checkpoint ck{config, epoch, net.template cast<double>(), r.model, r.best_epoch, best_val, r.history, opt->t, {}};
+      for (const auto* M : opt->state(net)) ck.opt_state.emplace_back(M->begin(), M->end());
+      write_file(o.checkpoint, checkpoint_to_json(ck));
+    }
     if (o.patience > 0 && nval > 0 && since_best >= o.patience) {
       r.stopped_early = true;
       break;
@@ -263,12 +242,12 @@ Result run(Network<T> net, const arma::mat& X, const arma::mat& Y, const Options
   }
   if (o.ftz) _mm_setcsr(csr);
   r.seconds = r.history.empty() ? 0 : r.history.back().seconds;
-  if (!o.log_csv.empty()) {
+  if (!o.log_csv.empty() && !r.diverged) {
     std::string s = "epoch,lr,train_loss,train_acc,val_loss,val_acc,seconds\n";
     for (const auto& e : r.history)
       s += std::to_string(e.epoch) + "," + fmt17(e.lr) + "," + fmt17(e.train_loss) + "," + fmt17(e.train_acc) + "," +
            fmt17(e.val_loss) + "," + fmt17(e.val_acc) + "," + fmt17(e.seconds) + "\n";
-    write_file_atomic(o.log_csv, s);
+    write_file(o.log_csv, s);
   }
   return r;
 }

@@ -5,9 +5,12 @@
 // on the validation set, keep the model with the best validation accuracy (the model is
 // chosen on validation data, never on test data), stop early after `patience` epochs without
 // improvement.  Progress on stderr; optional CSV log and checkpoint (atomic, every epoch:
-// an interrupted run loses at most one epoch, and --resume continues it bit for bit).
+// an interrupted run loses at most one epoch, and --resume continues it bit for bit).  A run
+// whose loss or weights stop being finite stops there (Result::diverged).
 #pragma once
 #include "nnlab/backends/backend.hpp"
+
+#include <string_view>
 
 #include <string>
 #include <vector>
@@ -64,7 +67,46 @@ struct Result {
   std::vector<Epoch> history;
   double seconds = 0;
   bool stopped_early = false;
+  // The last epoch's loss or weights were not finite: the run stopped there, and neither the
+  // checkpoint nor the log was written for it (the checkpoint of the epoch before is kept).
+  bool diverged = false;
 };
+
+// What decides a run's bits (besides the code and the BLAS kernels), recorded in its
+// checkpoint: --resume refuses a checkpoint made with another configuration and names the
+// option that differs.
+struct RunConfig {
+  std::vector<std::size_t> sizes;
+  std::vector<std::string> activations;
+  std::string loss, optimizer, schedule, precision, backend;
+  double l1 = 0, l2 = 0, lr = 0, decay = 0, gamma = 0, val = 0;
+  std::size_t batch = 0, samples = 0;
+  int step_size = 0, threads = 0;
+  std::uint64_t seed = 0;
+  std::string data_hash;  // FNV-1a of the training data (X, Y) as given to run()
+};
+template <class T>
+RunConfig run_config(const Network<T>& net, const arma::mat& X, const arma::mat& Y, const Options& opt, double lr0);
+// The first option in which b differs from a, as the command line names it ("--seed 3"), or "".
+std::string config_difference(const RunConfig& a, const RunConfig& b);
+
+// A checkpoint file: the run's configuration, where it stands (the current and best models,
+// the optimizer's state, the history of every epoch so far).
+struct Checkpoint {
+  RunConfig config;
+  int epoch = 0;
+  Network<double> model, best;
+  int best_epoch = 0;
+  double best_val = -1;
+  std::vector<Epoch> history;
+  long opt_t = 0;
+  std::vector<std::vector<double>> opt_state;
+};
+// Strict, like the model file: every key, type and range, the models, the history's length
+// (one row per epoch) and the optimizer state's sizes; InputError naming `source` and the key.
+Checkpoint parse_checkpoint(std::string_view text, const std::string& source);
+Checkpoint read_checkpoint(const std::string& path);
+std::string checkpoint_to_json(const Checkpoint& c);
 
 // The validation samples held out of m: floor(val_fraction m), at most m - 1.
 std::size_t validation_size(std::size_t m, double val_fraction);

@@ -5,6 +5,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <dlfcn.h>
+#include <sys/resource.h>
+#include <thread>
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <unistd.h>
@@ -123,6 +126,20 @@ bool park_blas_threads() {
   static const auto shutdown =
       (touch_armadillo(), reinterpret_cast<shutdown_fn>(::dlsym(RTLD_DEFAULT, "blas_thread_shutdown_")));
   return shutdown && shutdown() == 0;
+}
+
+std::string address_space_problem() {
+  struct rlimit lim {};
+  if (::getrlimit(RLIMIT_AS, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY) return "";
+  const unsigned threads = std::max(2u, std::thread::hardware_concurrency());
+  const double mib = 1024.0 * 1024.0, have = double(lim.rlim_cur) / mib, need = 256 + 128.0 * threads;
+  if (have >= need) return "";
+  char msg[320];
+  std::snprintf(msg, sizeof msg,
+                "nnlab: the address-space limit (ulimit -v) is %.0f MiB; nnlab needs at least %.0f MiB on this machine "
+                "(OpenBLAS reserves about 128 MiB for each of its %u threads): raise the limit",
+                have, need, threads);
+  return msg;
 }
 
 bool built_with_openmp() {

@@ -64,6 +64,11 @@ int set_blas_threads(int n);
 //                        when there is nothing to park (not OpenBLAS, or one without the
 //                        routine).
 bool park_blas_threads();
+// "" when the process may use as much address space as OpenBLAS needs; otherwise one line that
+// says what the limit (ulimit -v) is and what is needed.  Under a small limit OpenBLAS's threads
+// retry their buffer allocation forever (each reserves about 128 MiB): the command line checks
+// this first and stops with the line instead of hanging.
+std::string address_space_problem();
 // Whether libnnlab was built with OpenMP (without it the openmp backend runs its loops on one
 // thread).
 bool built_with_openmp();
