@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command of README.md (and exactly what .ci/run runs):
 # install what is missing, build, run the whole test suite with OpenMP on and with it off,
-# then fuzz the two input readers for a bounded time.
+# then fuzz the three input readers (model, CSV, checkpoint) for a bounded time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${NNLAB_JOBS:-2}
@@ -20,7 +20,7 @@ for preset in ci ci-noomp; do
     exit 8
   fi
 done
-echo "== test.sh: fuzzing the model and CSV readers (${NNLAB_FUZZ_SECONDS:-30} s each)"
+echo "== test.sh: fuzzing the model, CSV and checkpoint readers (${NNLAB_FUZZ_SECONDS:-30} s each)"
 cmake --preset fuzz -DNNLAB_FUZZ_SECONDS="${NNLAB_FUZZ_SECONDS:-30}" >/dev/null
 t0=$SECONDS
 cmake --build --preset fuzz -j "$jobs"

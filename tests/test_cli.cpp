@@ -1,6 +1,7 @@
 // The nnlab command line, run as a user runs it: outputs parsed and compared with the
 // library, every bad input exit 2 with one line on stderr naming the file, nothing on
 // stdout, and no output file left behind.
+#include "cli_run.hpp"
 #include "helpers.hpp"
 #include "nnlab/methods/gradcheck.hpp"
 #include "nnlab/formats/io.hpp"
@@ -18,37 +19,11 @@ using namespace nnlab;
 namespace fs = std::filesystem;
 
 namespace {
-struct Run { int code; std::string out, err; };
-
-// One folder per test process, removed when the process ends.
-struct TmpDir {
-  fs::path p;
-  TmpDir() : p(fs::temp_directory_path() / ("nnlab_cli_" + std::to_string(::getpid()))) { fs::create_directories(p); }
-  ~TmpDir() {
-    std::error_code ec;
-    fs::remove_all(p, ec);
-  }
-};
-fs::path tmpdir() {
-  static const TmpDir d;
-  return d.p;
-}
-
-std::string put(const std::string& name, const std::string& text) {
-  const auto p = tmpdir() / name;
-  std::ofstream(p, std::ios::binary) << text;
-  return p.string();
-}
-
-Run run(const std::string& args) {
-  const auto o = tmpdir() / "stdout", e = tmpdir() / "stderr";
-  const std::string cmd = std::string(NNLAB_EXE) + " " + args + " >" + o.string() + " 2>" + e.string() + " </dev/null";
-  const int st = std::system(cmd.c_str());
-  Run r{WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), read_file(o.string()), read_file(e.string())};
-  return r;
-}
-
-std::size_t lines(const std::string& s) { return std::size_t(std::count(s.begin(), s.end(), '\n')); }
+using test::put;
+using test::run;
+using test::lines;
+using test::tmpdir;
+using test::Run;
 
 struct Files { std::string m, x, y; test::Case c; };
 Files write_case(const std::string& tag, std::uint64_t seed, Activation a, Loss loss, std::size_t depth = 3) {

@@ -2,6 +2,7 @@
 #include "helpers.hpp"
 #include "nnlab/core/error.hpp"
 #include "nnlab/formats/io.hpp"
+#include "nnlab/methods/train.hpp"
 #include "common/plot.hpp"
 
 #include <catch2/catch.hpp>
@@ -208,13 +209,14 @@ TEST_CASE("a lab's table is the CSV of its columns, 17 significant digits, read 
 TEST_CASE("the fuzzers' seed corpus and every saved crash parse without crashing", "[io][fuzz]") {
   namespace fs = std::filesystem;
   std::size_t n = 0;
-  for (const char* sub : {"corpus/model", "corpus/csv", "regressions"}) {
+  for (const char* sub : {"corpus/model", "corpus/csv", "corpus/checkpoint", "regressions"}) {
     const fs::path d = fs::path(NNLAB_TEST_DIR) / "fuzz" / sub;
     if (!fs::exists(d)) continue;
     for (const auto& e : fs::directory_iterator(d)) {
       const std::string text = read_file(e.path().string());
       try { parse_model(text, "f"); } catch (const InputError&) {}
       try { parse_csv(text, "f"); } catch (const InputError&) {}
+      try { train::parse_checkpoint(text, "f"); } catch (const InputError&) {}
       ++n;
     }
   }

@@ -165,6 +165,10 @@ void register_train(CLI::App& app, std::function<int()>& run) {
       t.checkpoint = o->checkpoint;
       t.resume = o->resume;
       train::check_options(t, X.n_cols);  // a refusal is the one line on stderr, before the summary
+      if (t.resume) {
+        if (o->precision == "float") train::resume_point(net.cast<float>(), X, Y, t);
+        else train::resume_point(net, X, Y, t);
+      }
       std::cerr << "nnlab train: " << o->layers << " (" << o->activations << "), loss " << o->loss << ", "
                 << t.optimizer << ", batch " << t.batch << ", " << t.epochs << " epochs, " << o->precision << ", "
                 << o->backend << " backend, " << t.threads << " threads, seed " << t.seed << "; data " << what << "\n";

@@ -9,14 +9,15 @@
 #include "nnlab/runtime/mpi.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 int main(int argc, char** argv) {
   using namespace nnlab::cli;
   nnlab::clean_up_on_signals();  // an interrupted write leaves no temporary file behind
   if (const std::string why = nnlab::address_space_problem(); !why.empty()) {
-    std::cerr << why << "\n";
-    return kBadInput;
+    std::cerr << why << std::endl;
+    std::_Exit(kBadInput);  // not exit(): OpenBLAS's exit handler would wait for its stuck threads
   }
   nnlab::use_fast_blas_kernels();  // may re-execute this program with OPENBLAS_CORETYPE set
   set_command_line(argc, argv);

@@ -32,26 +32,29 @@ std::string why() { return std::strerror(errno); }
 constexpr int kSlots = 8;
 constexpr std::size_t kPathMax = 4096;
 char g_temp[kSlots][kPathMax];
-std::atomic<bool> g_used[kSlots];
+std::atomic<bool> g_claimed[kSlots], g_ready[kSlots];  // ready: the handler may read the name
 
 int remember_temp(const std::string& p) {
   if (p.size() >= kPathMax) return -1;
   for (int i = 0; i < kSlots; ++i) {
     bool expected = false;
-    if (g_used[i].compare_exchange_strong(expected, true)) {
+    if (g_claimed[i].compare_exchange_strong(expected, true)) {
       std::memcpy(g_temp[i], p.c_str(), p.size() + 1);
+      g_ready[i].store(true);
       return i;
     }
   }
   return -1;
 }
 void forget_temp(int slot) {
-  if (slot >= 0) g_used[slot].store(false);
+  if (slot < 0) return;
+  g_ready[slot].store(false);
+  g_claimed[slot].store(false);
 }
 
 extern "C" void on_signal(int sig) {
   for (int i = 0; i < kSlots; ++i)
-    if (g_used[i].load()) ::unlink(g_temp[i]);
+    if (g_ready[i].load()) ::unlink(g_temp[i]);
   std::signal(sig, SIG_DFL);
   std::raise(sig);
 }
@@ -90,8 +93,9 @@ void remove_stale_temps(const std::string& dir, const std::string& base) {
 }
 
 // Creates the temporary file beside path exclusively (O_EXCL never follows a link) with a
-// random name; returns its descriptor and fills tmp.
-int create_temp(const std::string& path, std::string& tmp) {
+// random name; returns its descriptor, fills tmp and the signal handler's slot (the name is
+// known to the handler before the file exists, so that no signal can leave it behind).
+int create_temp(const std::string& path, std::string& tmp, int& slot) {
   const auto [dir, base] = split(path);
   static std::mt19937_64 rng(std::random_device{}() ^ std::uint64_t(::getpid()));
   static const char alnum[] = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -99,8 +103,16 @@ int create_temp(const std::string& path, std::string& tmp) {
     std::string r;
     for (int i = 0; i < 10; ++i) r += alnum[rng() % 36];
     tmp = dir + "/." + base + kTempTag + std::to_string(::getpid()) + "." + r;
+    slot = remember_temp(tmp);
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd >= 0 || errno != EEXIST) return fd;
+    if (fd >= 0) return fd;
+    const int err = errno;
+    forget_temp(slot);
+    slot = -1;
+    if (err != EEXIST) {
+      errno = err;
+      return -1;
+    }
   }
   errno = EEXIST;
   return -1;
@@ -181,9 +193,9 @@ void write_file(const std::string& path, std::string_view content) {
   const auto [dir, base] = split(path);
   remove_stale_temps(dir, base);
   std::string tmp;
-  const int fd = create_temp(path, tmp);
+  int slot = -1;
+  const int fd = create_temp(path, tmp, slot);
   if (fd < 0) throw InputError(path + ": cannot write: " + why());
-  const int slot = remember_temp(tmp);
   const mode_t mode = exists ? (st.st_mode & 07777) : new_file_mode();
   bool ok = ::fchmod(fd, mode) == 0 && write_all(fd, content) && ::fsync(fd) == 0;
   std::string reason = ok ? "" : why();
@@ -204,10 +216,12 @@ void check_writable(const std::string& path) {
     return;
   }
   std::string tmp;
-  const int fd = create_temp(path, tmp);
+  int slot = -1;
+  const int fd = create_temp(path, tmp, slot);
   if (fd < 0) throw InputError(path + ": cannot write: " + why());
   ::close(fd);
   ::unlink(tmp.c_str());
+  forget_temp(slot);
 }
 
 void check_outputs(const std::vector<NamedPath>& inputs, const std::vector<NamedPath>& outputs) {

@@ -18,18 +18,6 @@ namespace {
 constexpr int kMaxEpochs = 1000000;  // the command line's limit for --epochs
 constexpr int kMaxDepth = 16;        // a checkpoint nests 6 levels
 
-std::string hex64(std::uint64_t h) {
-  char b[20];
-  std::snprintf(b, sizeof b, "%016llx", static_cast<unsigned long long>(h));
-  return b;
-}
-// FNV-1a over the bytes of the data and their shapes.
-std::uint64_t fnv1a(std::uint64_t h, const void* p, std::size_t n) {
-  const auto* c = static_cast<const unsigned char*>(p);
-  for (std::size_t i = 0; i < n; ++i) h = (h ^ c[i]) * 1099511628211ULL;
-  return h;
-}
-
 // ---- the reader's checks: each names the key and says what it must be.
 struct Reader {
   const std::string& src;
@@ -201,37 +189,6 @@ Checkpoint checkpoint_from(const json& j, const std::string& src) {
 
 }  // namespace
 
-template <class T>
-RunConfig run_config(const Network<T>& net, const arma::mat& X, const arma::mat& Y, const Options& o, double lr0) {
-  RunConfig r;
-  r.sizes = net.sizes();
-  for (const auto& L : net.layers) r.activations.emplace_back(name(L.act));
-  r.loss = name(net.loss);
-  r.l1 = double(net.l1);
-  r.l2 = double(net.l2);
-  r.optimizer = o.optimizer;
-  r.lr = lr0;
-  r.batch = o.batch;
-  r.schedule = o.schedule == Schedule::inverse ? "inverse" : o.schedule == Schedule::step ? "step" : "constant";
-  r.decay = o.decay;
-  r.step_size = o.step_size;
-  r.gamma = o.gamma;
-  r.seed = o.seed;
-  r.val = o.val_fraction;
-  r.precision = std::is_same_v<T, float> ? "float" : "double";
-  r.backend = std::string(name(o.backend));
-  r.threads = o.threads;
-  r.samples = X.n_cols;
-  std::uint64_t h = 14695981039346656037ULL;
-  for (const arma::mat* M : {&X, &Y}) {
-    const std::uint64_t dims[2] = {M->n_rows, M->n_cols};
-    h = fnv1a(h, dims, sizeof dims);
-    h = fnv1a(h, M->memptr(), M->n_elem * sizeof(double));
-  }
-  r.data_hash = hex64(h);
-  return r;
-}
-
 std::string config_difference(const RunConfig& a, const RunConfig& b) {
   const auto list = [](const auto& v) {
     std::string s;
@@ -309,7 +266,5 @@ std::string checkpoint_to_json(const Checkpoint& c) {
   return j.dump() + "\n";
 }
 
-template RunConfig run_config<float>(const Network<float>&, const arma::mat&, const arma::mat&, const Options&, double);
-template RunConfig run_config<double>(const Network<double>&, const arma::mat&, const arma::mat&, const Options&, double);
 
 }  // namespace nnlab::train

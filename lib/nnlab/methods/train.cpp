@@ -95,6 +95,74 @@ template <class T> bool finite(const Network<T>& net) {
 
 }  // namespace
 
+namespace {
+std::string hex64(std::uint64_t h) {
+  char b[20];
+  std::snprintf(b, sizeof b, "%016llx", static_cast<unsigned long long>(h));
+  return b;
+}
+// FNV-1a over the bytes of the data and their shapes.
+std::uint64_t fnv1a(std::uint64_t h, const void* p, std::size_t n) {
+  const auto* c = static_cast<const unsigned char*>(p);
+  for (std::size_t i = 0; i < n; ++i) h = (h ^ c[i]) * 1099511628211ULL;
+  return h;
+}
+
+}  // namespace
+
+template <class T>
+RunConfig run_config(const Network<T>& net, const arma::mat& X, const arma::mat& Y, const Options& o, double lr0) {
+  RunConfig r;
+  r.sizes = net.sizes();
+  for (const auto& L : net.layers) r.activations.emplace_back(name(L.act));
+  r.loss = name(net.loss);
+  r.l1 = double(net.l1);
+  r.l2 = double(net.l2);
+  r.optimizer = o.optimizer;
+  r.lr = lr0;
+  r.batch = o.batch;
+  r.schedule = o.schedule == Schedule::inverse ? "inverse" : o.schedule == Schedule::step ? "step" : "constant";
+  r.decay = o.decay;
+  r.step_size = o.step_size;
+  r.gamma = o.gamma;
+  r.seed = o.seed;
+  r.val = o.val_fraction;
+  r.precision = std::is_same_v<T, float> ? "float" : "double";
+  r.backend = std::string(name(o.backend));
+  r.threads = o.threads;
+  r.samples = X.n_cols;
+  std::uint64_t h = 14695981039346656037ULL;
+  for (const arma::mat* M : {&X, &Y}) {
+    const std::uint64_t dims[2] = {M->n_rows, M->n_cols};
+    h = fnv1a(h, dims, sizeof dims);
+    h = fnv1a(h, M->memptr(), M->n_elem * sizeof(double));
+  }
+  r.data_hash = hex64(h);
+  return r;
+}
+
+template RunConfig run_config<float>(const Network<float>&, const arma::mat&, const arma::mat&, const Options&, double);
+template RunConfig run_config<double>(const Network<double>&, const arma::mat&, const arma::mat&, const Options&, double);
+
+double learning_rate(const Options& o) {
+  if (o.lr > 0) return o.lr;
+  return o.optimizer == "sgd" ? 0.1 : o.optimizer == "momentum" ? 0.01 : o.optimizer == "adam" ? 1e-3 : 1.0;
+}
+
+template <class T>
+Checkpoint resume_point(const Network<T>& net, const arma::mat& X, const arma::mat& Y, const Options& o) {
+  Checkpoint ck = read_checkpoint(o.checkpoint);
+  if (const std::string d = config_difference(ck.config, run_config(net, X, Y, o, learning_rate(o))); !d.empty())
+    throw InputError(o.checkpoint + ": made with another configuration: this run has " + d +
+                     "; resume with the checkpoint's options, or start a new checkpoint");
+  if (ck.epoch > o.epochs)
+    throw InputError(o.checkpoint + ": at epoch " + std::to_string(ck.epoch) + ", past --epochs " +
+                     std::to_string(o.epochs));
+  return ck;
+}
+template Checkpoint resume_point<float>(const Network<float>&, const arma::mat&, const arma::mat&, const Options&);
+template Checkpoint resume_point<double>(const Network<double>&, const arma::mat&, const arma::mat&, const Options&);
+
 std::size_t validation_size(std::size_t m, double val_fraction) {
   const std::size_t nval = std::size_t(std::floor(val_fraction * double(m)));
   return m == 0 ? 0 : std::min(nval, m - 1);
@@ -135,8 +203,7 @@ Result run(Network<T> net, const arma::mat& X, const arma::mat& Y, const Options
                      Xva = arma::conv_to<arma::Mat<T>>::from(X.cols(va_idx)),
                      Yva = arma::conv_to<arma::Mat<T>>::from(Y.cols(va_idx));
   const std::size_t mtr = Xtr.n_cols;
-  double lr0 = o.lr;
-  if (lr0 <= 0) lr0 = o.optimizer == "sgd" ? 0.1 : o.optimizer == "momentum" ? 0.01 : o.optimizer == "adam" ? 1e-3 : 1.0;
+  const double lr0 = learning_rate(o);
   const std::unique_ptr<optim::Optimizer<T>> opt = optim::make<T>(o.optimizer, T(lr0));
   auto be = make_backend<T>(o.backend, o.threads);
   Cache<T> c, cv;
@@ -149,14 +216,8 @@ Result run(Network<T> net, const arma::mat& X, const arma::mat& Y, const Options
   double best_val = -1;
   int start = 0;
   const RunConfig config = run_config(net, X, Y, o, lr0);
-  if (o.resume) {  // the same configuration, the same data, an epoch within this run's
-    const Checkpoint ck = read_checkpoint(o.checkpoint);
-    if (const std::string d = config_difference(ck.config, config); !d.empty())
-      throw InputError(o.checkpoint + ": made with another configuration: this run has " + d +
-                       "; resume with the checkpoint's options, or start a new checkpoint");
-    if (ck.epoch > o.epochs)
-      throw InputError(o.checkpoint + ": at epoch " + std::to_string(ck.epoch) + ", past --epochs " +
-                       std::to_string(o.epochs));
+  if (o.resume) {
+    const Checkpoint ck = resume_point(net, X, Y, o);
     net = ck.model.template cast<T>();
     r.model = ck.best;
     r.best_epoch = ck.best_epoch;
@@ -224,9 +285,9 @@ Result run(Network<T> net, const arma::mat& X, const arma::mat& Y, const Options
     }
     if (o.progress) {
       const double per = (e.seconds - prior) / double(epoch - start);
-      std::fprintf(stderr, "epoch %3d/%d  lr %.3g  loss %.5f  train acc %.4f", epoch, o.epochs, e.lr, e.train_loss,
+      std::fprintf(stderr, "epoch %3d/%d  lr %.3g  loss %.6g  train acc %.4f", epoch, o.epochs, e.lr, e.train_loss,
                    e.train_acc);
-      if (nval > 0) std::fprintf(stderr, "  val loss %.5f  val acc %.4f", e.val_loss, e.val_acc);
+      if (nval > 0) std::fprintf(stderr, "  val loss %.6g  val acc %.4f", e.val_loss, e.val_acc);
       std::fprintf(stderr, "  %s elapsed, ~%s left\n", fmt_time(e.seconds).c_str(),
                    fmt_time(per * double(o.epochs - epoch)).c_str());
     }

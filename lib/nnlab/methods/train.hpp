@@ -107,6 +107,13 @@ struct Checkpoint {
 Checkpoint parse_checkpoint(std::string_view text, const std::string& source);
 Checkpoint read_checkpoint(const std::string& path);
 std::string checkpoint_to_json(const Checkpoint& c);
+// The learning rate a run uses: opt.lr, or the optimizer's default when it is 0.
+double learning_rate(const Options& opt);
+// The checkpoint --resume continues from, checked against this run: its configuration (the
+// option that differs is named) and an epoch within --epochs; InputError otherwise.  run()
+// calls it; the command line calls it first, before it prints the run's summary.
+template <class T>
+Checkpoint resume_point(const Network<T>& net, const arma::mat& X, const arma::mat& Y, const Options& opt);
 
 // The validation samples held out of m: floor(val_fraction m), at most m - 1.
 std::size_t validation_size(std::size_t m, double val_fraction);
