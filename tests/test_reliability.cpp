@@ -364,3 +364,31 @@ TEST_CASE("nothing non-finite passes: gradcheck where J overflows, a double-desc
   CHECK(d.err.find("condition is inf at p = 4") != std::string::npos);
   CHECK_FALSE(fs::exists(out));
 }
+
+TEST_CASE("the commands documented to give the same bits for any --threads do", "[reliability][cli][threads]") {
+  // Sizes above the openmp backend's parallel threshold, so that two threads really share the work.
+  const std::string train = "train --dataset spirals --layers 2,64,64,3 --activations tanh,relu,softmax --loss ce "
+                            "--batch 512 --epochs 2 --seed 4 --quiet";
+  const std::string a = (tmpdir() / "thr_1.json").string(), b = (tmpdir() / "thr_2.json").string();
+  for (const char* be : {"openmp", "mpi"}) {
+    REQUIRE(run(train + " --backend " + be + " --threads 1 --out " + a).code == 0);
+    REQUIRE(run(train + " --backend " + be + " --threads 2 --out " + b).code == 0);
+    INFO(be);
+    CHECK(slurp(a) == slurp(b));
+  }
+  const auto net = random_network<double>({20, 64, 64, 3}, {Activation::tanh, Activation::relu, Activation::softmax},
+                                          Loss::ce, 8, 0.5);
+  arma::mat X = arma::randn(300, 20), Y(300, 3, arma::fill::zeros);
+  for (arma::uword i = 0; i < 300; ++i) Y(i, i % 3) = 1;
+  const std::string m = put("thr.json", model_to_json(net)), x = put("thr_x.csv", csv_to_string(X)),
+                    y = put("thr_y.csv", csv_to_string(Y));
+  const auto g1 = run("grad --backend openmp --threads 1 --model " + m + " --x " + x + " --y " + y);
+  const auto g2 = run("grad --backend openmp --threads 2 --model " + m + " --x " + x + " --y " + y);
+  REQUIRE(g1.code == 0);
+  CHECK(g1.out == g2.out);
+  const std::string d1 = (tmpdir() / "thr_1.csv").string(), d2 = (tmpdir() / "thr_2.csv").string();
+  const std::string dd = "double-descent --dataset moons --n-train 60 --n-test 60 --features 10,40,80 --trials 2 --out ";
+  REQUIRE(run(dd + d1 + " --threads 1").code == 0);
+  REQUIRE(run(dd + d2 + " --threads 2").code == 0);
+  CHECK(slurp(d1) == slurp(d2));
+}

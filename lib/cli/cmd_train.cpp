@@ -234,7 +234,8 @@ void register_evaluate(CLI::App& app, std::function<int()>& run) {
       arma::mat X, Y;
       std::string what;
       load_data(o->x, o->y, o->dataset, o->seed, net.loss, net.n_in(), net.n_out(), X, Y, what);
-      set_blas_threads(int(std::max(1u, std::thread::hardware_concurrency())));
+      set_blas_threads(1);  // the same bits on any machine (lib/README.md, "Determinism")
+      park_blas_threads();
       const auto e = train::evaluate(net, X, Y);
       if (!std::isfinite(e.loss)) {
         std::cerr << "nnlab evaluate: the loss is not finite\n";
