@@ -69,6 +69,14 @@ TEST_CASE("write_file: a link planted beside the target is never followed", "[re
   CHECK(fs::is_regular_file(fs::symlink_status(out)));
 }
 
+TEST_CASE("--out /dev/null: the device is written in place, and nothing is created beside it", "[reliability][cli]") {
+  REQUIRE(run(kTrain + " --out /dev/null").code == 0);
+  struct stat st {};
+  REQUIRE(::stat("/dev/null", &st) == 0);
+  CHECK(S_ISCHR(st.st_mode));
+  CHECK_FALSE(fs::exists("/dev/null.run.json"));
+}
+
 TEST_CASE("write_file: a device is written in place, never replaced; a full disk is a failed write",
           "[reliability][files]") {
   write_file("/dev/null", "anything\n");

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace nnlab::cli {
@@ -110,9 +111,17 @@ std::vector<std::string> g_argv;
 }
 void set_command_line(int argc, char** argv) { g_argv.assign(argv, argv + argc); }
 
-std::string run_record_path(const std::string& out) { return out.empty() ? "" : out + ".run.json"; }
+// None for an output that is not a file (a device such as /dev/null, a FIFO): nothing may be
+// created beside those.
+std::string run_record_path(const std::string& out) {
+  struct stat st {};
+  if (out.empty() || (::stat(out.c_str(), &st) == 0 && !S_ISREG(st.st_mode))) return "";
+  return out + ".run.json";
+}
 
 void write_run_record(const std::string& out, const std::string& command, const nlohmann::json& fields) {
+  const std::string path = run_record_path(out);
+  if (path.empty()) return;
   const BlasInfo b = blas_info();
   nlohmann::json j = {{"format", "nnlab-run"},
                       {"nnlab", "0.1.0"},
@@ -126,7 +135,7 @@ void write_run_record(const std::string& out, const std::string& command, const 
                                 {"OPENBLAS_CORETYPE", std::getenv("OPENBLAS_CORETYPE") ? std::getenv("OPENBLAS_CORETYPE") : ""}}},
                       {"openmp", built_with_openmp()}};
   j.update(fields);
-  write_file(run_record_path(out), j.dump(2) + "\n");
+  write_file(path, j.dump(2) + "\n");
 }
 
 std::string json_vector(const arma::vec& v) {

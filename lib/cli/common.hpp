@@ -55,7 +55,8 @@ void read_xy_column(const std::string& xpath, const std::string& ypath, arma::ma
 
 // The run record beside an output: <out>.run.json, everything that decides the output's bits
 // (the command line, its seed, backend, threads, the BLAS and its kernels, the MPI processes)
-// and `fields` of the command.  Written (atomically) after the output itself.
+// and `fields` of the command.  Written (atomically) after the output itself; none beside an
+// output that is not a regular file (/dev/null): run_record_path is then "".
 std::string run_record_path(const std::string& out);
 void write_run_record(const std::string& out, const std::string& command, const nlohmann::json& fields);
 // The command line as given (main sets it), for the run record.
