@@ -1,6 +1,7 @@
 // nnlab/nnlab.hpp -- the whole library in one include (lib/README.md describes the parts).
 #pragma once
 #include "nnlab/core/activations.hpp"
+#include "nnlab/core/dual.hpp"
 #include "nnlab/core/error.hpp"
 #include "nnlab/core/loss.hpp"
 #include "nnlab/core/network.hpp"
@@ -13,6 +14,7 @@
 
 #include "nnlab/methods/double_descent.hpp"
 #include "nnlab/methods/gradcheck.hpp"
+#include "nnlab/methods/hessian.hpp"
 #include "nnlab/methods/lsq.hpp"
 #include "nnlab/methods/optim.hpp"
 #include "nnlab/methods/relu_constructions.hpp"

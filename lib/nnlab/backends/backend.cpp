@@ -61,14 +61,8 @@ template <class T>
 void loss_backward(const Network<T>& net, const arma::Mat<T>& Y, Cache<T>& c, T scale, arma::uword t0,
                    arma::uword t1) {
   const std::size_t L = net.depth();
-  const auto& A = c.A[L - 1];
-  const arma::uword n = A.n_rows;
-  const bool fused = fused_with_activation(net.loss);
-  auto& G = fused ? c.dZ[L - 1] : c.dA[L - 1];  // bce, ce: dZ[L] directly; mse, hinge: dA[L]
-  for (arma::uword t = t0; t < t1; ++t) lossfn::gradient(net.loss, A.colptr(t), Y.colptr(t), G.colptr(t), n, scale);
-  if (!fused)
-    act::backward_block(net.layers[L - 1].act, c.Z[L - 1].colptr(t0), A.colptr(t0), G.colptr(t0),
-                        c.dZ[L - 1].colptr(t0), n, t1 - t0, n);
+  lossfn::output_gradient(net.loss, net.layers[L - 1].act, c.Z[L - 1], c.A[L - 1], Y, c.dA[L - 1], c.dZ[L - 1], scale,
+                          t0, t1);
 }
 
 template <class T> void apply_sgd(const InPassSgd<T>& sgd, const Grads<T>& g) {

@@ -1,5 +1,7 @@
-// The naive backend's loops as templates (private header).  S is float, double, or
-// std::complex<double> (the complex-step check runs the same loops in complex arithmetic).
+// nnlab/backends/naive.hpp -- the naive backend's loops as templates: the reference.  S is
+// float, double, std::complex<double> (the complex-step checks run these loops in complex
+// arithmetic) or ad::Dual (forward mode, and Hessian-vector products: the backward pass run in
+// dual numbers).
 //
 // Letters: n = neurons of the layer, k = its inputs, m = samples; t, i, j index them.
 #pragma once
@@ -100,6 +102,45 @@ void act_backward(Activation g, const arma::Mat<S>& Z, const arma::Mat<S>& A, co
       for (arma::uword i = 0; i < Z.n_rows; ++i) dZ(i, t) = dA(i, t) * act::deriv(g, Z(i, t));
     }
   }
+}
+
+// From dZ[L] down to layer 1:   for l = L..1:  dW[l], db[l], dA[l-1] = W[l]' dZ[l],
+//                                              dZ[l-1] = dA[l-1] o g'(Z[l-1])
+// (dX = dA[0] when dX is given).
+template <class S>
+void backprop(const Network<S>& net, const arma::Mat<S>& X, const std::vector<arma::Mat<S>>& Z,
+              const std::vector<arma::Mat<S>>& A, std::vector<arma::Mat<S>>& dZ, std::vector<arma::Mat<S>>& dA,
+              std::vector<arma::Mat<S>>& dW, std::vector<arma::Col<S>>& db, arma::Mat<S>* dX) {
+  const std::size_t L = net.depth();
+  dW.resize(L);
+  db.resize(L);
+  for (std::size_t l = L; l-- > 0;) {
+    const auto& Ain = l == 0 ? X : A[l - 1];
+    arma::Mat<S>* dAin = l > 0 ? &dA[l - 1] : dX;
+    layer_backward(net.layers[l], Ain, dZ[l], dW[l], db[l], dAin);
+    if (l > 0) act_backward(net.layers[l - 1].act, Z[l - 1], A[l - 1], dA[l - 1], dZ[l - 1]);
+  }
+}
+
+// The whole backward pass after forward(): dZ[L] = (1/m) dloss/dZ[L] (lossfn::output_gradient),
+// backprop, then the regularisation's gradient l1 sign(W) + 2 l2 W added to every dW.
+template <class S>
+void backward(const Network<S>& net, const arma::Mat<S>& X, const arma::Mat<S>& Y, const std::vector<arma::Mat<S>>& Z,
+              const std::vector<arma::Mat<S>>& A, std::vector<arma::Mat<S>>& dZ, std::vector<arma::Mat<S>>& dA,
+              std::vector<arma::Mat<S>>& dW, std::vector<arma::Col<S>>& db, arma::Mat<S>* dX) {
+  const std::size_t L = net.depth();
+  const auto m = A.back().n_cols;
+  dZ.resize(L);
+  dA.resize(L);
+  for (std::size_t l = 0; l < L; ++l) {
+    dZ[l].set_size(A[l].n_rows, m);
+    dA[l].set_size(A[l].n_rows, m);
+  }
+  lossfn::output_gradient(net.loss, net.layers[L - 1].act, Z.back(), A.back(), Y, dA.back(), dZ.back(),
+                          S(1) / S(double(m)), 0, m);
+  backprop(net, X, Z, A, dZ, dA, dW, db, dX);
+  if (net.l1 != S(0) || net.l2 != S(0))
+    for (std::size_t l = 0; l < L; ++l) add_regularization_grad(net.l1, net.l2, net.layers[l].W, dW[l]);
 }
 
 }  // namespace nnlab::naive

@@ -7,12 +7,14 @@
 // written once and used by every backend (naive, matrix, openmp, graph) and by the
 // finite-difference and complex-step checks, so the backends differ only in how they loop.
 //
-// The scalar type S is float, double or std::complex<double>; the complex case exists for
-// the complex-step derivative check.  Branches test the real part (re(x)), so a piecewise
+// The scalar type S is float, double, std::complex<double> (the complex-step derivative
+// check) or ad::Dual (forward-mode differentiation, nnlab/core/dual.hpp).  Branches test the real part (re(x)), so a piecewise
 // function is analytic on each piece and Im f(x + ih)/h gives f'(x) away from the kinks.
 // gelu needs erf, which the C++ library does not define for complex numbers: it is the
 // one activation the complex-step check skips.
 #pragma once
+#include "nnlab/core/dual.hpp"
+
 #include <armadillo>
 #include <cmath>
 #include <complex>
@@ -54,21 +56,33 @@ namespace act {
 template <class S> struct is_complex : std::false_type {};
 template <class R> struct is_complex<std::complex<R>> : std::true_type {};
 
+// The value a branch tests: the real part (complex step), the value (dual numbers).
 template <class S> inline auto re(S x) {
-  if constexpr (is_complex<S>::value) return x.real(); else return x;
+  if constexpr (is_complex<S>::value) return x.real();
+  else if constexpr (ad::is_dual<S>::value) return re(x.v);
+  else return x;
 }
 // |x| continued analytically from the side of the real part (x or -x).
 template <class S> inline S abs_an(S x) { return re(x) >= 0 ? x : -x; }
+// The elementary functions for every scalar type: std:: for real and complex numbers, the
+// dual numbers' own (found by argument-dependent lookup) for ad::Dual.
+template <class S> inline S exp_(S x) { using std::exp; return exp(x); }
+template <class S> inline S log_(S x) { using std::log; return log(x); }
+template <class S> inline S tanh_(S x) { using std::tanh; return tanh(x); }
+template <class S> inline S atan_(S x) { using std::atan; return atan(x); }
+template <class S> inline S erf_(S x) { using std::erf; return erf(x); }
 template <class S> inline S log1p_(S x) {
-  if constexpr (is_complex<S>::value) return std::log(S(1) + x); else return std::log1p(x);
+  if constexpr (is_complex<S>::value) return std::log(S(1) + x);
+  else { using std::log1p; return log1p(x); }
 }
 template <class S> inline S expm1_(S x) {
-  if constexpr (is_complex<S>::value) return std::exp(x) - S(1); else return std::expm1(x);
+  if constexpr (is_complex<S>::value) return std::exp(x) - S(1);
+  else { using std::expm1; return expm1(x); }
 }
 // Stable logistic function: never evaluates exp of a large positive number.
 template <class S> inline S sigmoid(S x) {
-  if (re(x) >= 0) return S(1) / (S(1) + std::exp(-x));
-  const S e = std::exp(x);
+  if (re(x) >= 0) return S(1) / (S(1) + exp_(-x));
+  const S e = exp_(x);
   return e / (S(1) + e);
 }
 
@@ -88,7 +102,7 @@ struct Sigmoid { NNLAB_ACT(sigmoid)
   template <class S> static S f(S x) { return sigmoid(x); }
   template <class S> static S df(S, S a) { return a * (S(1) - a); } };
 struct Tanh { NNLAB_ACT(tanh)
-  template <class S> static S f(S x) { return std::tanh(x); }
+  template <class S> static S f(S x) { return tanh_(x); }
   template <class S> static S df(S, S a) { return S(1) - a * a; } };
 struct Relu { NNLAB_ACT(relu)
   template <class S> static S f(S x) { return re(x) > 0 ? x : S(0); }
@@ -101,32 +115,32 @@ struct Rrelu { NNLAB_ACT(rrelu)  // eval form of torch.nn.RReLU: leaky with (low
   template <class S> static S df(S x, S) { return re(x) > 0 ? S(1) : S(kRreluSlope); } };
 struct Elu { NNLAB_ACT(elu)  // alpha = 1; elu'(0) = 1 (x <= 0 branch: alpha e^x)
   template <class S> static S f(S x) { return re(x) > 0 ? x : expm1_(x); }
-  template <class S> static S df(S x, S) { return re(x) > 0 ? S(1) : std::exp(x); } };
+  template <class S> static S df(S x, S) { return re(x) > 0 ? S(1) : exp_(x); } };
 struct Selu { NNLAB_ACT(selu)  // selu'(0) = scale * alpha
   template <class S> static S f(S x) {
     return re(x) > 0 ? S(kSeluScale) * x : S(kSeluScale * kSeluAlpha) * expm1_(x); }
   template <class S> static S df(S x, S) {
-    return re(x) > 0 ? S(kSeluScale) : S(kSeluScale * kSeluAlpha) * std::exp(x); } };
+    return re(x) > 0 ? S(kSeluScale) : S(kSeluScale * kSeluAlpha) * exp_(x); } };
 struct Celu { NNLAB_ACT(celu)  // alpha = 1, so identical to elu: max(0,x) + min(0, e^x - 1)
   template <class S> static S f(S x) { return re(x) > 0 ? x : expm1_(x); }
-  template <class S> static S df(S x, S) { return re(x) > 0 ? S(1) : std::exp(x); } };
+  template <class S> static S df(S x, S) { return re(x) > 0 ? S(1) : exp_(x); } };
 struct Gelu { NNLAB_ACT(gelu)  // exact: x Phi(x), Phi(x) = (1 + erf(x/sqrt 2))/2
   template <class S> static S f(S x) {
     if constexpr (is_complex<S>::value) return S(std::nan(""));
-    else return S(0.5) * x * (S(1) + std::erf(x * S(M_SQRT1_2))); }
+    else return S(0.5) * x * (S(1) + erf_(x * S(M_SQRT1_2))); }
   template <class S> static S df(S x, S) {  // Phi(x) + x phi(x)
     if constexpr (is_complex<S>::value) return S(std::nan(""));
-    else return S(0.5) * (S(1) + std::erf(x * S(M_SQRT1_2))) +
-                x * std::exp(S(-0.5) * x * x) * S(0.5 * M_2_SQRTPI * M_SQRT1_2); } };
+    else return S(0.5) * (S(1) + erf_(x * S(M_SQRT1_2))) +
+                x * exp_(S(-0.5) * x * x) * S(0.5 * M_2_SQRTPI * M_SQRT1_2); } };
 struct Softplus { NNLAB_ACT(softplus)  // beta = 1, threshold 20
-  template <class S> static S f(S x) { return re(x) > kSoftplusThreshold ? x : log1p_(std::exp(x)); }
+  template <class S> static S f(S x) { return re(x) > kSoftplusThreshold ? x : log1p_(exp_(x)); }
   template <class S> static S df(S x, S) { return re(x) > kSoftplusThreshold ? S(1) : sigmoid(x); } };
 struct Softsign { NNLAB_ACT(softsign)  // x / (1 + |x|); softsign'(0) = 1
   template <class S> static S f(S x) { return x / (S(1) + abs_an(x)); }
   template <class S> static S df(S x, S) { const S d = S(1) + abs_an(x); return S(1) / (d * d); } };
 struct LogSigmoid { NNLAB_ACT(logsigmoid)  // min(x,0) - log1p(exp(-|x|)), derivative sigmoid(-x)
   template <class S> static S f(S x) {
-    return (re(x) < 0 ? x : S(0)) - log1p_(std::exp(-abs_an(x))); }
+    return (re(x) < 0 ? x : S(0)) - log1p_(exp_(-abs_an(x))); }
   template <class S> static S df(S x, S) { return sigmoid(-x); } };
 struct Hardtanh { NNLAB_ACT(hardtanh)  // clamp to [-1, 1]; derivative 0 at +-1
   template <class S> static S f(S x) { return re(x) < -1 ? S(-1) : (re(x) > 1 ? S(1) : x); }
@@ -146,10 +160,10 @@ struct Softshrink { NNLAB_ACT(softshrink)  // x - l above l, x + l below -l, 0 b
     return re(x) > kShrink ? x - S(kShrink) : (re(x) < -kShrink ? x + S(kShrink) : S(0)); }
   template <class S> static S df(S x, S) { return (re(x) >= -kShrink && re(x) <= kShrink) ? S(0) : S(1); } };
 struct Tanhshrink { NNLAB_ACT(tanhshrink)  // x - tanh x, derivative tanh^2 x
-  template <class S> static S f(S x) { return x - std::tanh(x); }
-  template <class S> static S df(S x, S) { const S t = std::tanh(x); return t * t; } };
+  template <class S> static S f(S x) { return x - tanh_(x); }
+  template <class S> static S df(S x, S) { const S t = tanh_(x); return t * t; } };
 struct Atan { NNLAB_ACT(atan)
-  template <class S> static S f(S x) { return std::atan(x); }
+  template <class S> static S f(S x) { return atan_(x); }
   template <class S> static S df(S x, S) { return S(1) / (S(1) + x * x); } };
 #undef NNLAB_ACT
 
@@ -192,12 +206,21 @@ template <class S> S deriv(Activation a, S x) {
   return dispatch(a, [x](auto F) { return decltype(F)::df(x, decltype(F)::f(x)); });
 }
 
+// g''(x) of an elementwise activation: the derivative of its derivative, taken in dual numbers
+// (the branch of x at a kink: 0 on a piecewise-linear piece).
+template <class S> S second_derivative(Activation a, S x) {
+  return dispatch(a, [x](auto F) {
+    const ad::Dual<S> d(x, S(1));
+    return decltype(F)::df(d, decltype(F)::f(d)).d;
+  });
+}
+
 // Softmax of one column of length n, stable (the largest entry is subtracted first).
 template <class S> void softmax_col(const S* z, S* a, std::size_t n) {
   auto mx = re(z[0]);
   for (std::size_t k = 1; k < n; ++k) mx = std::max(mx, re(z[k]));
   S s = 0;
-  for (std::size_t k = 0; k < n; ++k) { a[k] = std::exp(z[k] - S(mx)); s += a[k]; }
+  for (std::size_t k = 0; k < n; ++k) { a[k] = exp_(z[k] - S(mx)); s += a[k]; }
   for (std::size_t k = 0; k < n; ++k) a[k] /= s;
 }
 // Softmax backward for one column: dz = a o (g - sum_k a_k g_k)   (Jacobian-vector product).

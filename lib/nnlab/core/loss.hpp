@@ -42,14 +42,14 @@ template <class S> S value(Loss l, const S* z, const S* a, const S* y, std::size
       return s;
     case Loss::bce:
       for (std::size_t k = 0; k < n; ++k)
-        s += (re(z[k]) > 0 ? z[k] : S(0)) - z[k] * y[k] + act::log1p_(std::exp(-act::abs_an(z[k])));
+        s += (re(z[k]) > 0 ? z[k] : S(0)) - z[k] * y[k] + act::log1p_(act::exp_(-act::abs_an(z[k])));
       return s;
     case Loss::ce: {
       auto mx = re(z[0]);
       for (std::size_t k = 1; k < n; ++k) mx = std::max(mx, re(z[k]));
       S e = 0;
-      for (std::size_t k = 0; k < n; ++k) e += std::exp(z[k] - S(mx));
-      const S lse = S(mx) + std::log(e);
+      for (std::size_t k = 0; k < n; ++k) e += act::exp_(z[k] - S(mx));
+      const S lse = S(mx) + act::log_(e);
       for (std::size_t k = 0; k < n; ++k) if (y[k] != S(0)) s += y[k] * (lse - z[k]);
       return s;
     }
@@ -75,6 +75,19 @@ void gradient(Loss l, const S* a, const S* y, S* g, std::size_t n, S scale) {
       return;
     }
   }
+}
+// dZ[L] of the columns [t0, t1), for any scalar type: scale times the loss's gradient, into dZ
+// directly (bce, ce: fused with their activation) or into dA (mse, hinge), then dZ = dA o
+// g'(Z) through the last activation g.  Z, A, Y, dA, dZ are n x m and sized.  The one place the
+// loss's gradient is written: every backend calls it.
+template <class S>
+void output_gradient(Loss l, Activation g, const arma::Mat<S>& Z, const arma::Mat<S>& A, const arma::Mat<S>& Y,
+                     arma::Mat<S>& dA, arma::Mat<S>& dZ, S scale, arma::uword t0, arma::uword t1) {
+  const arma::uword n = A.n_rows;
+  const bool fused = fused_with_activation(l);
+  arma::Mat<S>& G = fused ? dZ : dA;
+  for (arma::uword t = t0; t < t1; ++t) gradient(l, A.colptr(t), Y.colptr(t), G.colptr(t), n, scale);
+  if (!fused) act::backward_block(g, Z.colptr(t0), A.colptr(t0), G.colptr(t0), dZ.colptr(t0), n, t1 - t0, n);
 }
 }  // namespace lossfn
 

@@ -121,15 +121,7 @@ template <class T> T regularization(const Network<T>& net) {
 
 template <class T> void add_regularization_grad(const Network<T>& net, Grads<T>& g) {
   if (net.l1 == T(0) && net.l2 == T(0)) return;
-  for (std::size_t l = 0; l < net.depth(); ++l) {
-    const auto& W = net.layers[l].W;
-    T* d = g.dW[l].memptr();
-    for (arma::uword i = 0; i < W.n_elem; ++i) {
-      const T w = W[i];
-      const T sgn = w > 0 ? T(1) : (w < 0 ? T(-1) : T(0));
-      d[i] += net.l1 * sgn + T(2) * net.l2 * w;
-    }
-  }
+  for (std::size_t l = 0; l < net.depth(); ++l) add_regularization_grad(net.l1, net.l2, net.layers[l].W, g.dW[l]);
 }
 
 #define NNLAB_INST(T)                                                                           \

@@ -83,5 +83,14 @@ template <class T> void set_params(Network<T>& net, const arma::Col<T>& theta);
 // (sign(0) = 0), added to dW.  Biases are never regularised.
 template <class T> T regularization(const Network<T>& net);
 template <class T> void add_regularization_grad(const Network<T>& net, Grads<T>& g);
+// The same for one weight matrix, any scalar type (the sign of the value: l1 adds nothing to a
+// directional derivative).
+template <class S> void add_regularization_grad(S l1, S l2, const arma::Mat<S>& W, arma::Mat<S>& dW) {
+  for (arma::uword i = 0; i < W.n_elem; ++i) {
+    const auto w = act::re(W[i]);
+    const S sgn = w > 0 ? S(1) : (w < 0 ? S(-1) : S(0));
+    dW[i] += l1 * sgn + S(2) * l2 * W[i];
+  }
+}
 
 }  // namespace nnlab

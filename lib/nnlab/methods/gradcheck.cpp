@@ -11,30 +11,6 @@
 namespace nnlab {
 namespace {
 
-// Which side of each kink every pre-activation lies on (and the sign of every hinge
-// margin): two evaluations with different signatures are on different smooth pieces.
-std::vector<std::uint8_t> kink_signature(const Network<double>& net, const Cache<double>& c,
-                                         const arma::mat& Y) {
-  std::vector<std::uint8_t> s;
-  for (std::size_t l = 0; l < net.depth(); ++l) {
-    const auto ks = kinks(net.layers[l].act);
-    if (ks.empty()) continue;
-    for (const double z : c.Z[l]) {
-      std::uint8_t r = 0;
-      for (const double k : ks) r += z > k ? 2 : (z == k ? 1 : 0);
-      s.push_back(r);
-    }
-  }
-  if (net.loss == Loss::hinge) {
-    const auto& A = c.A.back();
-    for (arma::uword i = 0; i < A.n_elem; ++i) {
-      const double h = 1 - Y[i] * A[i];
-      s.push_back(h > 0 ? 2 : (h == 0 ? 1 : 0));
-    }
-  }
-  return s;
-}
-
 struct Stencil { std::vector<double> offsets, weights; double denom; };
 Stencil stencil(int order) {
   if (order == 2) return {{1, -1}, {1, -1}, 2};
@@ -106,6 +82,27 @@ void conclude(CheckReport& r) {
 }
 
 }  // namespace
+
+std::vector<std::uint8_t> kink_signature(const Network<double>& net, const Cache<double>& c, const arma::mat& Y) {
+  std::vector<std::uint8_t> s;
+  for (std::size_t l = 0; l < net.depth(); ++l) {
+    const auto ks = kinks(net.layers[l].act);
+    if (ks.empty()) continue;
+    for (const double z : c.Z[l]) {
+      std::uint8_t r = 0;
+      for (const double k : ks) r += z > k ? 2 : (z == k ? 1 : 0);
+      s.push_back(r);
+    }
+  }
+  if (net.loss == Loss::hinge) {
+    const auto& A = c.A.back();
+    for (arma::uword i = 0; i < A.n_elem; ++i) {
+      const double h = 1 - Y[i] * A[i];
+      s.push_back(h > 0 ? 2 : (h == 0 ? 1 : 0));
+    }
+  }
+  return s;
+}
 
 CheckReport check_fd(Backend<double>& be, const Network<double>& net, const arma::mat& X,
                      const arma::mat& Y, const FdOptions& opt) {

@@ -106,6 +106,10 @@ double fd_central(const std::function<double(double)>& f, double x, double h, in
 // Blockwise relative difference max|a - b| / max|b| (0 when both are 0).
 template <class T> double rel_diff(const arma::Mat<T>& a, const arma::Mat<T>& b);
 
+// Which side of each kink every pre-activation of a forward cache lies on, and the sign of
+// every hinge margin: two evaluations with different signatures lie on different smooth pieces.
+std::vector<std::uint8_t> kink_signature(const Network<double>& net, const Cache<double>& c, const arma::mat& Y);
+
 // The cost evaluated by the naive backend in complex arithmetic (for the complex step).
 std::complex<double> naive_cost_complex(const Network<std::complex<double>>& net,
                                         const arma::cx_mat& X, const arma::cx_mat& Y);
