@@ -4,6 +4,7 @@
 #include "cli_run.hpp"
 #include "helpers.hpp"
 #include "nnlab/methods/gradcheck.hpp"
+#include "nnlab/methods/hessian.hpp"
 #include "nnlab/formats/io.hpp"
 #include "nnlab/runtime/blas.hpp"
 #include "nnlab/formats/data.hpp"
@@ -452,4 +453,50 @@ TEST_CASE("nnlab never runs on OpenBLAS's generic kernels on a CPU with AVX2", "
   REQUIRE(bad.code == 2);
   REQUIRE(lines(bad.err) == 1);
   REQUIRE(bad.out.empty());
+}
+
+TEST_CASE("nnlab hvp prints the contract's JSON; bad directions and backends are refused", "[cli][hessian]") {
+  auto f = write_case("hv", 61, Activation::tanh, Loss::ce);
+  const auto net = read_model(f.m);
+  const Grads<double> v = random_direction(net, 3);
+  std::string vj = "{ \"v\": [";
+  for (std::size_t l = 0; l < net.depth(); ++l) {
+    nlohmann::json W = nlohmann::json::array();
+    for (arma::uword r = 0; r < v.dW[l].n_rows; ++r) W.push_back(arma::conv_to<std::vector<double>>::from(v.dW[l].row(r)));
+    vj += std::string(l ? ", " : "") + "{ \"W\": " + W.dump() +
+          ", \"b\": " + nlohmann::json(arma::conv_to<std::vector<double>>::from(v.db[l])).dump() + " }";
+  }
+  vj += "] }";
+  const std::string vp = put("hv_v.json", vj);
+  const arma::mat X = read_csv(f.x).t(), Y = read_csv(f.y).t();
+  double J = 0;
+  const Grads<double> H = hvp(net, X, Y, read_direction(vp, net), &J);
+  for (const char* be : {"naive", "matrix"}) {
+    const auto r = run("hvp --model " + f.m + " --x " + f.x + " --y " + f.y + " --v " + vp + " --backend " + be);
+    INFO(be << ": " << r.err);
+    REQUIRE(r.code == 0);
+    const auto j = nlohmann::json::parse(r.out);
+    CHECK(j["loss"].get<double>() == Approx(J).epsilon(1e-14));
+    REQUIRE(j["hvp"].size() == net.depth());
+    for (std::size_t l = 0; l < net.depth(); ++l)
+      for (arma::uword i = 0; i < H.dW[l].n_rows; ++i) {
+        CHECK(j["hvp"][l]["b"][i].get<double>() == Approx(H.db[l][i]).epsilon(1e-11).margin(1e-15));
+        for (arma::uword k = 0; k < H.dW[l].n_cols; ++k)
+          CHECK(j["hvp"][l]["W"][i][k].get<double>() == Approx(H.dW[l](i, k)).epsilon(1e-11).margin(1e-15));
+      }
+  }
+  const std::string hv = "hvp --model " + f.m + " --x " + f.x + " --y " + f.y + " --v ";
+  const std::pair<std::string, std::string> bad[] = {
+      {hv + put("hv_b1.json", "{ \"v\": [] }"), "must be an array of 3 layers"},
+      {hv + put("hv_b2.json", "{ \"w\": [] }"), "unknown key 'w'"},
+      {hv + put("hv_b3.json", "[1, 2]"), "must be a JSON object"},
+      {hv + vp + " --backend openmp", "--backend openmp: computes no Hessian-vector product"},
+  };
+  for (const auto& [args, says] : bad) {
+    const auto r = run(args);
+    INFO(args << "\n" << r.err);
+    CHECK(r.code == 2);
+    CHECK(r.out.empty());
+    CHECK(r.err.find(says) != std::string::npos);
+  }
 }

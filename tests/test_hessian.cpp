@@ -175,3 +175,28 @@ TEST_CASE("a direction in other shapes is refused, naming the layer", "[hessian]
   v.dW.pop_back();
   CHECK_THROWS_WITH(hvp_rop(c.net, c.X, c.Y, v), Catch::Contains("layers"));
 }
+
+TEST_CASE("at the kinks every method takes the first derivative's branch (the contract's rule)", "[hessian][kinks]") {
+  // Integer weights and inputs, biases on the kinks: many pre-activations exactly on them.
+  for (Activation a : {Activation::relu, Activation::relu6, Activation::hardtanh, Activation::elu, Activation::selu,
+                       Activation::softsign, Activation::leaky_relu, Activation::hardshrink, Activation::softshrink,
+                       Activation::hardsigmoid}) {
+    Network<double> net;
+    net.loss = Loss::mse;
+    net.l1 = 0.01;
+    const auto ks = kinks(a);
+    net.layers.push_back({a, arma::mat{{1, 0}, {0, 1}, {1, -1}}, arma::vec{-ks.front(), -ks.back(), 0.0}});
+    net.layers.push_back({Activation::tanh, arma::mat{{0.5, -1, 0}}, arma::vec{0.0}});  // a weight exactly 0 under l1
+    const arma::mat X = {{0, 1, ks.back()}, {0, 2, ks.front()}}, Y = {{0.3, -0.2, 0.1}};
+    const Grads<double> v = random_direction(net, 5);
+    const Grads<double> H = hvp(net, X, Y, v);
+    INFO(name(a));
+    CHECK(worst_rel(hvp_rop(net, X, Y, v), H) <= 1e-13);
+    CHECK(worst_rel(hvp_complex_step(net, X, Y, v), H) <= 1e-13);
+    // forward mode's v' grad J agrees with the reverse gradient's kink values
+    Cache<double> c;
+    Grads<double> g;
+    make_backend<double>(BackendKind::naive)->value_and_grad(net, X, Y, c, g);
+    CHECK(jvp(net, X, Y, v).dJ == Approx(arma::dot(v.flatten(), g.flatten())).epsilon(1e-14).margin(1e-16));
+  }
+}

@@ -3,6 +3,8 @@
 
 #include "nnlab/runtime/blas.hpp"
 #include "nnlab/methods/gradcheck.hpp"
+#include "nnlab/methods/hessian.hpp"
+#include "nnlab/core/error.hpp"
 #include "nnlab/formats/io.hpp"
 
 #include <cstdio>
@@ -74,6 +76,52 @@ void register_predict(CLI::App& app, std::function<int()>& run) {
   });
 }
 
+void register_hvp(CLI::App& app, std::function<int()>& run) {
+  auto* s = app.add_subcommand("hvp", "H v, the Hessian of the cost J times a direction v, as JSON on stdout");
+  auto f = std::make_shared<Files>();
+  auto v = std::make_shared<std::string>();
+  auto backend = std::make_shared<std::string>("naive");
+  add_files(s, *f, true);
+  s->add_option("--v", *v, "the direction: {\"v\": [{\"W\": [[...]], \"b\": [...]}, ...]} in the model's shapes")
+      ->required();
+  s->add_option("--backend", *backend,
+                "naive: forward over reverse in dual numbers; matrix: the R-operator (the others compute no H v)")
+      ->check(CLI::IsMember({"naive", "matrix", "openmp", "graph", "mpi"}))
+      ->capture_default_str();
+  s->callback([&run, f, v, backend] {
+    run = [f, v, backend] {
+      if (*backend != "naive" && *backend != "matrix")
+        throw InputError("--backend " + *backend + ": computes no Hessian-vector product (naive and matrix do)");
+      const Data d = load(f->model, f->x, f->y);
+      const Grads<double> dir = read_direction(*v, d.net);
+      set_blas_threads(1);
+      double J = 0;
+      Grads<double> H;
+      if (*backend == "naive") {
+        H = hvp(d.net, d.X, d.Y, dir, &J);
+      } else {
+        H = hvp_rop(d.net, d.X, d.Y, dir);
+        Cache<double> c;
+        J = make_backend<double>(BackendKind::matrix)->value(d.net, d.X, d.Y, c);
+      }
+      if (!std::isfinite(J) || !all_finite(H)) {
+        std::cerr << "nnlab hvp: the loss or H v is not finite (J = " << fmt17(J) << ")\n";
+        return kCheckFailed;
+      }
+      std::string out = "{ \"loss\": " + fmt17(J) + ", \"hvp\": [";
+      for (std::size_t l = 0; l < H.dW.size(); ++l)
+        out += std::string(l ? ",\n    " : "\n    ") + "{ \"W\": " + json_matrix(H.dW[l]) +
+               ", \"b\": " + json_vector(H.db[l]) + " }";
+      out += "\n  ] }\n";
+      write_stdout(out);
+      std::cerr << "nnlab hvp: " << *backend << " (" << (*backend == "naive" ? "dual numbers" : "R-operator")
+                << "), " << d.net.depth() << " layers, " << d.net.n_params() << " parameters, m = " << d.X.n_cols
+                << ", J = " << fmt17(J) << "\n";
+      return kOk;
+    };
+  });
+}
+
 void register_gradcheck(CLI::App& app, std::function<int()>& run) {
   auto* s = app.add_subcommand(
       "gradcheck",
@@ -85,6 +133,7 @@ void register_gradcheck(CLI::App& app, std::function<int()>& run) {
     std::string mode = "auto";
     int order = 4;
     double tol = 0;
+    bool second_order = false;
   };
   auto o = std::make_shared<Opts>();
   add_files(s, o->files, true);
@@ -96,6 +145,9 @@ void register_gradcheck(CLI::App& app, std::function<int()>& run) {
       ->check(CLI::IsMember({2, 4}))->capture_default_str();
   s->add_option("--tol", o->tol, "relative tolerance against FD (default: 1e-7 for order 4, 1e-5 for 2)")
       ->check(real_option(0, kNoLimit, true));
+  s->add_flag("--second-order", o->second_order,
+              "also H v along a random direction: dual numbers against differences of the gradient, the complex "
+              "step and the matrix R-operator, per layer");
   s->callback([&run, o] {
     run = [o] {
       const Files* f = &o->files;
@@ -143,6 +195,17 @@ void register_gradcheck(CLI::App& app, std::function<int()>& run) {
           }
         }
         if (kind != BackendKind::naive) add_report(nm, "vs-naive", compare_backends(*be, *ref, d.net, d.X, d.Y));
+        // forward mode (dual numbers) against this backend's reverse mode, along one direction
+        const auto fm = check_forward_mode(*be, d.net, d.X, d.Y, 77);
+        rows.push_back({nm, "fwd-mode", 0, fm.abs_err, fm.rel_err, fm.tol,
+                        fm.passed ? "ok" : (fm.finite ? "FAIL" : "non-finite"), fm.passed});
+      }
+      if (o->second_order) {  // H v (dual numbers, the naive loops) against three other ways
+        bool complex_ok = true;
+        for (const auto& L : d.net.layers) complex_ok = complex_ok && complex_step_ok(L.act);
+        add_report("naive", "hvp-fd", check_hvp(d.net, d.X, d.Y, 99, "fd"));
+        if (complex_ok) add_report("naive", "hvp-cs", check_hvp(d.net, d.X, d.Y, 99, "complex-step"));
+        add_report("matrix", "hvp-rop", check_hvp(d.net, d.X, d.Y, 99, "rop"));
       }
       bool ok = true;
       for (const auto& r : rows) ok = ok && r.ok;
@@ -178,6 +241,9 @@ void register_gradcheck(CLI::App& app, std::function<int()>& run) {
       if (failed.count("non-finite"))
         why += "; non-finite: J, a gradient entry or a finite difference is NaN or inf (J overflows at the point or"
                " at the difference stencil), so nothing there was verified";
+      if (failed.count("FAIL(all-zero)"))
+        why += "; FAIL(all-zero): the gradient (or H v) is exactly zero in every block, so there was nothing to "
+               "compare";
       if (failed.count("kink-only"))
         why += "; kink-only: in that layer every entry's difference stencil crossed a kink (of an activation,"
                " the hinge or |w|), so nothing there was verified: check at inputs off the kinks";

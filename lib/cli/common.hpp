@@ -69,6 +69,7 @@ bool all_finite(const Grads<double>& g);
 // Registration of the subcommands (one function per file).
 void register_grad(CLI::App& app, std::function<int()>& run);
 void register_gradcheck(CLI::App& app, std::function<int()>& run);
+void register_hvp(CLI::App& app, std::function<int()>& run);
 void register_predict(CLI::App& app, std::function<int()>& run);
 void register_gauss_newton(CLI::App& app, std::function<int()>& run);
 void register_memorize(CLI::App& app, std::function<int()>& run);

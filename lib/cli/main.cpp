@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   std::function<int()> run;
   register_grad(app, run);
   register_gradcheck(app, run);
+  register_hvp(app, run);
   register_predict(app, run);
   register_gauss_newton(app, run);
   register_memorize(app, run);

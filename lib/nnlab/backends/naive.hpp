@@ -54,7 +54,7 @@ S cost(const Network<S>& net, const arma::Mat<S>& Y, const std::vector<arma::Mat
   S r1 = 0, r2 = 0;
   for (const auto& L : net.layers)
     for (arma::uword i = 0; i < L.W.n_elem; ++i) {
-      r1 += act::abs_an(L.W[i]);
+      r1 += act::abs0(L.W[i]);
       r2 += L.W[i] * L.W[i];
     }
   return J + net.l1 * r1 + net.l2 * r2;

@@ -1,7 +1,8 @@
 // nnlab/core/activations.hpp -- every activation of the contract, value and derivative.
 //
 // Definitions and constants are PyTorch's (torch.nn.functional), including the values of
-// the derivative at the kinks (contract section 2).  Each activation is a small struct with
+// the derivative at the kinks (contract section 2).  At a kink, f's code takes the piece whose
+// slope df gives there, so that a dual number's tangent (forward mode, H v) agrees with df.  Each activation is a small struct with
 //     f(x)      the value
 //     df(x, a)  the derivative at x, given a = f(x) (so sigmoid and tanh reuse a)
 // written once and used by every backend (naive, matrix, openmp, graph) and by the
@@ -64,6 +65,8 @@ template <class S> inline auto re(S x) {
 }
 // |x| continued analytically from the side of the real part (x or -x).
 template <class S> inline S abs_an(S x) { return re(x) >= 0 ? x : -x; }
+// |x| with the derivative sign(x), 0 at 0 (the l1 term's rule): the same value as abs_an.
+template <class S> inline S abs0(S x) { return re(x) > 0 ? x : (re(x) < 0 ? -x : S(0)); }
 // The elementary functions for every scalar type: std:: for real and complex numbers, the
 // dual numbers' own (found by argument-dependent lookup) for ad::Dual.
 template <class S> inline S exp_(S x) { using std::exp; return exp(x); }
@@ -136,17 +139,17 @@ struct Softplus { NNLAB_ACT(softplus)  // beta = 1, threshold 20
   template <class S> static S f(S x) { return re(x) > kSoftplusThreshold ? x : log1p_(exp_(x)); }
   template <class S> static S df(S x, S) { return re(x) > kSoftplusThreshold ? S(1) : sigmoid(x); } };
 struct Softsign { NNLAB_ACT(softsign)  // x / (1 + |x|); softsign'(0) = 1
-  template <class S> static S f(S x) { return x / (S(1) + abs_an(x)); }
-  template <class S> static S df(S x, S) { const S d = S(1) + abs_an(x); return S(1) / (d * d); } };
+  template <class S> static S f(S x) { return x / (S(1) + abs0(x)); }
+  template <class S> static S df(S x, S) { const S d = S(1) + abs0(x); return S(1) / (d * d); } };
 struct LogSigmoid { NNLAB_ACT(logsigmoid)  // min(x,0) - log1p(exp(-|x|)), derivative sigmoid(-x)
   template <class S> static S f(S x) {
     return (re(x) < 0 ? x : S(0)) - log1p_(exp_(-abs_an(x))); }
   template <class S> static S df(S x, S) { return sigmoid(-x); } };
 struct Hardtanh { NNLAB_ACT(hardtanh)  // clamp to [-1, 1]; derivative 0 at +-1
-  template <class S> static S f(S x) { return re(x) < -1 ? S(-1) : (re(x) > 1 ? S(1) : x); }
+  template <class S> static S f(S x) { return re(x) <= -1 ? S(-1) : (re(x) >= 1 ? S(1) : x); }
   template <class S> static S df(S x, S) { return (re(x) <= -1 || re(x) >= 1) ? S(0) : S(1); } };
 struct Relu6 { NNLAB_ACT(relu6)  // clamp to [0, 6]; derivative 0 at 0 and 6
-  template <class S> static S f(S x) { return re(x) < 0 ? S(0) : (re(x) > 6 ? S(6) : x); }
+  template <class S> static S f(S x) { return re(x) <= 0 ? S(0) : (re(x) >= 6 ? S(6) : x); }
   template <class S> static S df(S x, S) { return (re(x) <= 0 || re(x) >= 6) ? S(0) : S(1); } };
 struct Hardsigmoid { NNLAB_ACT(hardsigmoid)  // relu6(x + 3)/6, slope exactly 1/6
   template <class S> static S f(S x) {

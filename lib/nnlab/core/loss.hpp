@@ -42,7 +42,7 @@ template <class S> S value(Loss l, const S* z, const S* a, const S* y, std::size
       return s;
     case Loss::bce:
       for (std::size_t k = 0; k < n; ++k)
-        s += (re(z[k]) > 0 ? z[k] : S(0)) - z[k] * y[k] + act::log1p_(act::exp_(-act::abs_an(z[k])));
+        s += (re(z[k]) >= 0 ? z[k] : S(0)) - z[k] * y[k] + act::log1p_(act::exp_(-act::abs_an(z[k])));
       return s;
     case Loss::ce: {
       auto mx = re(z[0]);

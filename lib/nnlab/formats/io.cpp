@@ -226,6 +226,60 @@ void write_model(const std::string& path, const Network<double>& net) {
   write_file(path, model_to_json(net));
 }
 
+// ---------------------------------------------------------------------------- direction
+
+namespace {
+Grads<double> direction_from_json(const json& j, const std::string& src, const Network<double>& net) {
+  if (!j.is_object()) throw InputError(src + ": must be a JSON object {\"v\": [...]}");
+  only_keys(j, {"v"}, src, "");
+  const json& v = need(j, "v", src, "");
+  if (!v.is_array() || v.size() != net.depth())
+    throw InputError(src + ": v: must be an array of " + std::to_string(net.depth()) + " layers (the model's)");
+  Grads<double> g;
+  for (std::size_t l = 0; l < net.depth(); ++l) {
+    const std::string at = "v[" + std::to_string(l) + "]";
+    const json& Lj = v[l];
+    if (!Lj.is_object()) throw InputError(src + ": " + at + ": must be an object {\"W\": ..., \"b\": ...}");
+    only_keys(Lj, {"W", "b"}, src, at + ": ");
+    const json& Wj = need(Lj, "W", src, at + ": ");
+    const json& bj = need(Lj, "b", src, at + ": ");
+    const auto& W = net.layers[l].W;
+    if (!Wj.is_array() || Wj.size() != W.n_rows)
+      throw InputError(src + ": " + at + ".W: must have " + std::to_string(W.n_rows) + " rows (the model's)");
+    g.dW.emplace_back(W.n_rows, W.n_cols);
+    for (std::size_t r = 0; r < W.n_rows; ++r) {
+      const std::string wr = at + ".W[" + std::to_string(r) + "]";
+      if (!Wj[r].is_array() || Wj[r].size() != W.n_cols)
+        throw InputError(src + ": " + wr + ": must have " + std::to_string(W.n_cols) + " numbers (the model's)");
+      for (std::size_t c = 0; c < W.n_cols; ++c)
+        g.dW.back()(r, c) = number_at(Wj[r][c], src, wr + "[" + std::to_string(c) + "]");
+    }
+    if (!bj.is_array() || bj.size() != W.n_rows)
+      throw InputError(src + ": " + at + ".b: must have " + std::to_string(W.n_rows) + " numbers (the model's)");
+    g.db.emplace_back(W.n_rows);
+    for (std::size_t r = 0; r < W.n_rows; ++r) g.db.back()(r) = number_at(bj[r], src, at + ".b[" + std::to_string(r) + "]");
+  }
+  return g;
+}
+}  // namespace
+
+Grads<double> parse_direction(std::string_view text, const std::string& src, const Network<double>& net) {
+  return direction_from_json(detail::parse_json(text, src, kMaxDepth, "a direction file"), src, net);
+}
+
+Grads<double> read_direction(const std::string& path, const Network<double>& net) {
+  std::FILE* f = open_input(path);
+  json j;
+  try {
+    j = detail::parse_json(f, path, kMaxDepth, "a direction file");
+  } catch (...) {
+    std::fclose(f);
+    throw;
+  }
+  std::fclose(f);
+  return direction_from_json(j, path, net);
+}
+
 // ---------------------------------------------------------------------------- CSV
 
 namespace {

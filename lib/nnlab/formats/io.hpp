@@ -19,6 +19,11 @@ Network<double> read_model(const std::string& path);
 std::string model_to_json(const Network<double>& net);  // 17 significant digits
 void write_model(const std::string& path, const Network<double>& net);
 
+// A direction in parameter space (nnlab hvp --v): {"v": [{"W": [[...]], "b": [...]}, ...]} in
+// the shapes of net, every number finite; InputError naming the file and the place otherwise.
+Grads<double> parse_direction(std::string_view text, const std::string& source, const Network<double>& net);
+Grads<double> read_direction(const std::string& path, const Network<double>& net);
+
 // CSV: one sample per row.  Returns the rows x cols matrix as written in the file (the
 // library's batches are its transpose: one sample per column).
 arma::mat parse_csv(std::string_view text, const std::string& source);

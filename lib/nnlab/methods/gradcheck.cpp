@@ -3,6 +3,7 @@
 
 #include "nnlab/backends/naive.hpp"
 #include "nnlab/core/error.hpp"
+#include "nnlab/methods/hessian.hpp"
 
 #include <cmath>
 #include <limits>
@@ -297,6 +298,67 @@ DirectionalReport check_directional(Backend<double>& be, const Network<double>& 
   r.finite = std::isfinite(J) && std::isfinite(r.analytic) && std::isfinite(r.numeric);
   if (!r.finite) r.abs_err = r.rel_err = std::numeric_limits<double>::infinity();
   r.passed = r.finite && r.rel_err <= r.tol;
+  return r;
+}
+
+DirectionalReport check_forward_mode(Backend<double>& be, const Network<double>& net, const arma::mat& X,
+                                     const arma::mat& Y, std::uint64_t seed) {
+  Cache<double> c;
+  Grads<double> g;
+  const double J = be.value_and_grad(net, X, Y, c, g);
+  const Grads<double> v = random_direction(net, seed);
+  const arma::vec vf = v.flatten(), gf = g.flatten();
+  const Jvp f = jvp(net, X, Y, v);
+  DirectionalReport r;
+  r.analytic = arma::dot(vf, gf);
+  r.numeric = f.dJ;
+  r.abs_err = std::abs(r.analytic - r.numeric);
+  r.rel_err = r.abs_err / std::max(arma::dot(arma::abs(vf), arma::abs(gf)), 1e-300);
+  r.tol = kForwardModeRelTol;
+  r.finite = std::isfinite(J) && std::isfinite(f.J) && std::isfinite(r.analytic) && std::isfinite(r.numeric);
+  if (!r.finite) r.abs_err = r.rel_err = std::numeric_limits<double>::infinity();
+  r.passed = r.finite && r.rel_err <= r.tol;
+  return r;
+}
+
+CheckReport check_hvp(const Network<double>& net, const arma::mat& X, const arma::mat& Y, std::uint64_t seed,
+                      const std::string& method) {
+  CheckReport r;
+  r.what = "H v: dual numbers vs " + method;
+  const double tol = method == "fd" ? kHvpFdRelTol : method == "rop" ? kHvpRopRelTol : kHvpComplexStepRelTol;
+  Grads<double> v, ref, other;
+  bool kink = true;
+  for (int attempt = 0; attempt < (method == "fd" ? 5 : 1) && kink; ++attempt) {
+    v = random_direction(net, seed + std::uint64_t(attempt) * 7919);
+    ref = hvp(net, X, Y, v, &r.cost);
+    if (method == "fd") other = hvp_fd(net, X, Y, v, 4, 1e-3, &kink);
+    else if (method == "rop") other = hvp_rop(net, X, Y, v), kink = false;
+    else if (method == "complex-step") other = hvp_complex_step(net, X, Y, v), kink = false;
+    else throw InputError("check_hvp: method must be fd, complex-step or rop, got '" + method + "'");
+  }
+  const double top = ref.dW.empty() ? 0 : double(arma::abs(ref.flatten()).max());
+  for (std::size_t l = 0; l < net.depth(); ++l) {
+    const std::string s = std::to_string(l + 1);
+    for (int wb = 0; wb < 2; ++wb) {
+      BlockReport b;
+      b.name = (wb ? "b" : "W") + s;
+      b.layer = int(l + 1);
+      b.tol = tol;
+      const arma::vec a = wb ? arma::vec(other.db[l]) : arma::vectorise(other.dW[l]);
+      const arma::vec n = wb ? arma::vec(ref.db[l]) : arma::vectorise(ref.dW[l]);
+      if (kink) {
+        b.n = n.n_elem;
+        b.n_kink = n.n_elem;
+        b.verdict = "kink-only";
+        r.blocks.push_back(b);
+        continue;
+      }
+      const double floor = std::max({n.n_elem ? double(arma::abs(n).max()) : 0.0, 1e-3 * top, 1e-300});
+      score(b, a, n, std::vector<bool>(n.n_elem, false), floor);
+      r.blocks.push_back(b);
+    }
+  }
+  conclude(r);
   return r;
 }
 

@@ -52,6 +52,18 @@ inline constexpr double kComplexStepRelTol = 1e-13;
 inline constexpr double kFloatRelTol = 2e-4;
 // See the floor above: 2e-13 / 1e-5 = 2e-8, safely under kFdRelTol.
 inline constexpr double kRelFloor = 1e-5;
+// Forward mode against reverse mode: both exact to round-off; a dot product's error is
+// relative to the sum of its terms' sizes, sum |v_i g_i|: a few ulps of that.
+inline constexpr double kForwardModeRelTol = 1e-13;
+// H v, dual numbers against the R-operator: both exact, other orders of sums: ~1e-14 per
+// product, amplified by depth.
+inline constexpr double kHvpRopRelTol = 1e-11;
+// H v, dual numbers against the complex step of the gradient: no cancellation in either.
+inline constexpr double kHvpComplexStepRelTol = 1e-12;
+// H v against fourth-order differences of the gradient, h = 1e-3: truncation h^4 ~ 1e-12 times
+// the fifth derivative, round-off eps |grad| / h ~ 2e-13 |grad| / |Hv|: 1e-6 leaves room for
+// curvature and for |grad| much larger than |H v|.
+inline constexpr double kHvpFdRelTol = 1e-6;
 
 struct FdOptions {
   int order = 4;             // 2: (f(+h) - f(-h)) / 2h;  4: (-f(+2h) + 8f(+h) - 8f(-h) + f(-2h)) / 12h
@@ -97,6 +109,18 @@ struct DirectionalReport {
 DirectionalReport check_directional(Backend<double>& backend, const Network<double>& net,
                                     const arma::mat& X, const arma::mat& Y, std::uint64_t seed,
                                     const FdOptions& opt = {});
+
+// Forward mode: v' grad J by dual numbers (hessian.hpp's jvp) against the backend's reverse-mode
+// gradient, along the seeded unit direction v; rel_err = |a - n| / sum_i |v_i g_i|.
+DirectionalReport check_forward_mode(Backend<double>& backend, const Network<double>& net, const arma::mat& X,
+                                     const arma::mat& Y, std::uint64_t seed);
+// Second order along the seeded unit direction v: H v by dual numbers (the reference) against
+// `method`: "fd" (fourth-order differences of the gradient), "complex-step" (not for gelu) or
+// "rop" (the matrix R-operator); per block W[l], b[l], relative to the block's largest entry
+// with a floor of 1e-3 of the largest entry of H v.  "fd" tries up to five directions for one
+// whose stencil crosses no kink, and fails as kink-only when there is none.
+CheckReport check_hvp(const Network<double>& net, const arma::mat& X, const arma::mat& Y, std::uint64_t seed,
+                      const std::string& method);
 
 // Scalar helper used by the labs: derivative of f at x by forward, central (order 2 or 4)
 // differences or complex step.
