@@ -265,3 +265,70 @@ TEST_CASE("status and history", "[lsq]") {
   REQUIRE(s.final_cost < s.initial_cost);
   REQUIRE(name(s.status) == "hit_max_iterations");
 }
+
+// An uncentred polynomial design [x x^2 ... x^d 1] on x in [-9, -3]: cond ~ 1e15 at d = 10.
+static arma::mat vandermonde(const arma::vec& x, int d) {
+  arma::mat A(x.n_elem, arma::uword(d) + 1);
+  for (int k = 1; k <= d; ++k) A.col(arma::uword(k - 1)) = arma::pow(x, double(k));
+  A.col(arma::uword(d)).ones();
+  return A;
+}
+
+TEST_CASE("solve_linear: a full-rank ill-conditioned problem stays full rank and is solved to many digits",
+          "[lsq][linear]") {
+  // Integer x and coefficients: y = A beta exactly in double, so beta is the exact solution.
+  const arma::vec xi = arma::regspace(1, 20);
+  for (int d : {4, 6, 8}) {
+    const arma::mat A = vandermonde(xi, d);
+    arma::vec beta(arma::uword(d) + 1);
+    for (arma::uword j = 0; j < beta.n_elem; ++j) beta[j] = double(int(j % 5) - 2);
+    const arma::vec y = A * beta;
+    const LinearSolution s = solve_linear(A, y);
+    INFO("degree " << d << ": cond " << s.cond << ", refinements " << s.refinements);
+    CHECK(s.rank == A.n_cols);
+    CHECK_FALSE(s.min_norm);
+    CHECK(s.cond == Approx(arma::cond(A)).epsilon(1e-6));
+    CHECK(arma::norm(s.x - beta, "inf") <= 1e-12 * arma::norm(beta, "inf"));  // far below cond * eps
+    arma::vec plain;  // plain Householder QR (Armadillo's solve), for contrast: it loses more
+    REQUIRE(arma::solve(plain, A, y, arma::solve_opts::no_approx));
+    if (d == 8) CHECK(arma::norm(s.x - beta, "inf") < arma::norm(plain - beta, "inf"));
+  }
+  // cond ~ 1e15 (degree 10 on [-9, -3]): still full rank
+  const arma::mat V = vandermonde(arma::linspace(-9, -3, 82), 10);
+  const RankCond rc = rank_and_cond(V);
+  CHECK(rc.rank == V.n_cols);
+  CHECK(rc.cond > 1e14);
+}
+
+TEST_CASE("solve_linear: a rank-deficient problem gets the least-norm solution and says so", "[lsq][linear]") {
+  const arma::mat A = {{1, 2, 3}, {2, 4, 6}, {1, 0, 1}, {0, 1, 1}};  // column 3 = column 1 + column 2
+  const arma::vec b = {1, 2, 3, 4};
+  const LinearSolution s = solve_linear(A, b);
+  CHECK(s.rank == 2);
+  CHECK(s.min_norm);
+  CHECK(std::isinf(s.cond));
+  CHECK(arma::norm(s.x - arma::pinv(A) * b, "inf") <= 1e-12);
+  CHECK(rank_and_cond(A).rank == 2);
+}
+
+TEST_CASE("a linear problem converges in at most two Gauss-Newton iterations, with a convergence status",
+          "[lsq][linear]") {
+  const arma::vec x = arma::linspace(-9, -3, 40);
+  arma::arma_rng::set_seed(3);
+  for (int d : {1, 3, 6, 9}) {
+    const arma::mat A = vandermonde(x, d);
+    const arma::mat X = A.head_cols(arma::uword(d));
+    const arma::vec y = 0.8 + 0.1 * arma::sin(x) + 1e-3 * arma::randn(x.n_elem);
+    NeuronProblem p(X, y, Activation::identity);
+    arma::vec beta(arma::uword(d) + 1, arma::fill::zeros);
+    const Summary s = solve(p, beta, {});
+    INFO("degree " << d << "\n" << s.table());
+    CHECK(s.iterations <= 2);
+    CHECK(s.status != Status::hit_max_iterations);
+    CHECK(s.status != Status::line_search_failed);
+    CHECK(s.status != Status::linear_solver_failed);
+    CHECK(s.rank == A.n_cols);
+    CHECK(s.cond == Approx(arma::cond(A)).epsilon(1e-6));
+    CHECK(arma::norm(beta - solve_linear(A, y).x, "inf") <= 1e-9 * arma::norm(beta, "inf"));
+  }
+}

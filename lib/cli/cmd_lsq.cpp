@@ -58,7 +58,9 @@ void register_gauss_newton(CLI::App& app, std::function<int()>& run) {
       std::string out = "{ \"w\": " + json_vector(beta.head(X.n_cols)) + ", \"b\": " + fmt17(beta[X.n_cols]) +
                         ", \"cost\": " + fmt17(sum.final_cost) + ", \"iterations\": " +
                         std::to_string(sum.iterations) + ", \"status\": \"" + lsq::name(sum.status) +
-                        "\",\n  \"history\": [";
+                        "\", \"rank\": " + std::to_string(sum.rank) +
+                        ", \"cond\": " + (std::isfinite(sum.cond) ? fmt17(sum.cond) : std::string("null")) +
+                        ",\n  \"history\": [";
       for (std::size_t i = 0; i < sum.history.size(); ++i) {
         const auto& h = sum.history[i];
         out += std::string(i ? ",\n    " : "\n    ") + "{ \"iter\": " + std::to_string(h.iter) +

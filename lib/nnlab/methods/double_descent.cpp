@@ -1,6 +1,8 @@
 // Random ReLU features, minimum-norm / ridge least squares, the sweep (see double_descent.hpp).
 #include "nnlab/methods/double_descent.hpp"
 
+#include "nnlab/methods/qr_impl.hpp"
+
 #include "nnlab/runtime/mpi.hpp"
 
 #include "nnlab/runtime/blas.hpp"
@@ -76,29 +78,11 @@ arma::mat phi(const Features& f, const arma::mat& X) {
 //   n <  p:  A' = Q R  ->  U = V_R,    Vs = Q U_R; W' = Q (U_R g (V_R' Y_c'))
 // with g_i = 1/s_i (s_i > tol; 0 otherwise) or s_i/(s_i^2 + lambda).  Q is applied with dormqr to an
 // n x k or p x k block only, so a fit costs 2 r^2 max(n,p) + O(r^3), not twice that.
-extern "C" {
-void dgeqrf_(const int* m, const int* n, double* a, const int* lda, double* tau, double* work, const int* lwork, int* info);
-void dormqr_(const char* side, const char* trans, const int* m, const int* n, const int* k, const double* a,
-             const int* lda, const double* tau, double* c, const int* ldc, double* work, const int* lwork, int* info,
-             std::size_t side_len, std::size_t trans_len);
-}
-// C <- Q C (trans 'N') or Q' C (trans 'T'), Q from dgeqrf on QR (rows x r) with tau.
-void apply_q(const arma::mat& QR, const arma::vec& tau, arma::mat& C, char trans) {
-  const int m = int(C.n_rows), n = int(C.n_cols), k = int(tau.n_elem), lda = int(QR.n_rows), ldc = m;
-  int info = 0, lwork = -1;
-  double wq = 0;
-  dormqr_("L", &trans, &m, &n, &k, QR.memptr(), &lda, tau.memptr(), C.memptr(), &ldc, &wq, &lwork, &info, 1, 1);
-  lwork = std::max(1, int(wq));
-  std::vector<double> work(static_cast<std::size_t>(lwork));
-  dormqr_("L", &trans, &m, &n, &k, QR.memptr(), &lda, tau.memptr(), C.memptr(), &ldc, work.data(), &lwork, &info, 1, 1);
-  if (info != 0) throw std::runtime_error("double_descent: dormqr failed");
-}
 struct Fit {
   Features f;
   arma::vec mu;      // mean training feature (p)
   bool wide = false; // n < p: the QR is of A'
-  arma::mat QR;      // dgeqrf output: R in the upper triangle, reflectors below
-  arma::vec tau;
+  detail::Qr Q;      // Householder QR of the tall one of Phi_c' and Phi_c
   arma::mat UR, VR;  // R = UR diag(s) VR'
   arma::vec s;
   double tol = 0;
@@ -113,12 +97,12 @@ struct Fit {
     arma::mat Wt;                                        // p x k
     if (!wide) {  // W' = V_R g (U_R' (Q' Y_c'))
       arma::mat C = Yct;
-      apply_q(QR, tau, C, 'T');
+      detail::apply_q(Q, C, 'T');
       Wt = VR * arma::diagmat(g) * (UR.t() * C.head_rows(r));
     } else {      // W' = Q (U_R g (V_R' Y_c'))
-      Wt.zeros(QR.n_rows, Yct.n_cols);
+      Wt.zeros(Q.QR.n_rows, Yct.n_cols);
       Wt.head_rows(r) = UR * arma::diagmat(g) * (VR.t() * Yct);
-      apply_q(QR, tau, Wt, 'N');
+      detail::apply_q(Q, Wt, 'N');
     }
     Out o;
     o.W = Wt.t();
@@ -142,17 +126,8 @@ Fit fit(const arma::mat& Xtr, std::size_t p, std::uint64_t seed) {
   F.mu = arma::mean(Ph, 1);
   const std::size_t n = Xtr.n_cols;
   F.wide = n < p;
-  F.QR = F.wide ? arma::mat(Ph.each_col() - F.mu) : arma::mat((Ph.each_col() - F.mu).t());  // the tall one
-  const int m = int(F.QR.n_rows), c = int(F.QR.n_cols), lda = m;
-  F.tau.set_size(std::size_t(std::min(m, c)));
-  int info = 0, lwork = -1;
-  double wq = 0;
-  dgeqrf_(&m, &c, F.QR.memptr(), &lda, F.tau.memptr(), &wq, &lwork, &info);
-  lwork = std::max(1, int(wq));
-  std::vector<double> work(static_cast<std::size_t>(lwork));
-  dgeqrf_(&m, &c, F.QR.memptr(), &lda, F.tau.memptr(), work.data(), &lwork, &info);
-  if (info != 0) throw std::runtime_error("double_descent: dgeqrf failed");
-  const arma::mat R = arma::trimatu(F.QR.head_rows(std::size_t(c)));
+  F.Q = detail::qr(F.wide ? arma::mat(Ph.each_col() - F.mu) : arma::mat((Ph.each_col() - F.mu).t()), false);
+  const arma::mat R = arma::trimatu(F.Q.QR.head_rows(F.Q.QR.n_cols));
   if (!arma::svd(F.UR, F.s, F.VR, R, "dc")) throw std::runtime_error("double_descent: the SVD did not converge");
   F.tol = double(std::max<std::size_t>(n, p)) * std::numeric_limits<double>::epsilon() * (F.s.n_elem ? F.s.max() : 0);
   return F;

@@ -3,6 +3,7 @@
 
 #include "nnlab/backends/backend.hpp"
 #include "nnlab/core/error.hpp"
+#include "nnlab/methods/qr_impl.hpp"
 
 #include <cmath>
 #include <cstdio>
@@ -36,6 +37,27 @@ std::string name(Method m) {
 
 // ----------------------------------------------------------------------------- problems
 
+namespace {
+// A sum of products as if in twice the working precision (Ogita, Rump and Oishi's Dot2): each
+// product split exactly by a fused multiply-add, each addition by TwoSum, the errors summed
+// apart.  Residuals near a least-squares solution are small differences of large terms; this
+// keeps their digits.
+struct Dot2 {
+  double s = 0, c = 0;
+  void add(double x) {
+    const double t = s + x, z = t - s;
+    c += (s - (t - z)) + (x - z);
+    s = t;
+  }
+  void add(double a, double b) {
+    const double p = a * b;
+    add(p);
+    c += std::fma(a, b, -p);
+  }
+  double value() const { return s + c; }
+};
+}  // namespace
+
 NeuronProblem::NeuronProblem(arma::mat X, arma::vec y, Activation g) : X_(std::move(X)), y_(std::move(y)), g_(g) {
   if (g_ != Activation::identity && g_ != Activation::sigmoid && g_ != Activation::tanh)
     throw InputError("NeuronProblem: activation must be identity, sigmoid or tanh");
@@ -44,13 +66,26 @@ NeuronProblem::NeuronProblem(arma::mat X, arma::vec y, Activation g) : X_(std::m
 }
 
 void NeuronProblem::evaluate(const arma::vec& beta, arma::vec& r, arma::mat* J) const {
-  const arma::vec z = Xa_ * beta;  // z_k = w.x_k + b
-  arma::vec a(z.n_elem), d(z.n_elem);
-  for (arma::uword k = 0; k < z.n_elem; ++k) {
-    a[k] = act::value(g_, z[k]);
+  // z_k = w.x_k + b in twice the working precision (Dot2): near a solution the residual is the
+  // small difference of large terms, and its rounding is all a Gauss-Newton step can correct.
+  const arma::uword K = Xa_.n_rows, P = Xa_.n_cols;
+  arma::vec z(K), d(K);
+  r.set_size(K);
+  for (arma::uword k = 0; k < K; ++k) {
+    Dot2 s;
+    for (arma::uword j = 0; j < P; ++j) s.add(Xa_(k, j), beta[j]);
+    z[k] = s.value();
+    if (g_ == Activation::identity) {
+      Dot2 e = s;
+      e.s = -e.s;
+      e.c = -e.c;
+      e.add(y_[k]);
+      r[k] = e.value();
+    } else {
+      r[k] = y_[k] - act::value(g_, z[k]);
+    }
     d[k] = act::deriv(g_, z[k]);
   }
-  r = y_ - a;
   if (J) *J = -(Xa_.each_col() % d);  // row k: -g'(z_k) [x_k', 1]
 }
 
@@ -77,6 +112,112 @@ void NetworkProblem::evaluate(const arma::vec& theta, arma::vec& r, arma::mat* J
     be->vjp(net_, xk, one, c, g);
     J->row(k) = -g.flatten().t();
   }
+}
+
+// ----------------------------------------------------------------------------- linear
+
+namespace {
+// A with its columns scaled by powers of 2 (exact), its pivoted QR, and the rank by the pivots.
+struct Factored {
+  arma::vec d;
+  arma::mat As;
+  detail::Qr f;
+  std::size_t rank = 0;
+};
+Factored factor(const arma::mat& A) {
+  Factored o;
+  const arma::uword K = A.n_rows, P = A.n_cols;
+  o.d.set_size(P);
+  for (arma::uword j = 0; j < P; ++j) {
+    const double nj = arma::norm(A.col(j));
+    o.d[j] = nj > 0 && std::isfinite(nj) ? std::exp2(std::round(std::log2(nj))) : 1.0;
+  }
+  o.As = A;
+  for (arma::uword j = 0; j < P; ++j) o.As.col(j) /= o.d[j];
+  o.f = detail::qr(o.As, true);
+  const double r11 = P && K ? std::abs(o.f.QR(0, 0)) : 0;
+  for (arma::uword k = 0; k < std::min(K, P); ++k)
+    if (std::abs(o.f.QR(k, k)) > 10 * std::numeric_limits<double>::epsilon() * r11) ++o.rank;
+  return o;
+}
+// Largest over smallest singular value (inf when the smallest is 0).
+double condition(const arma::mat& A) {
+  const arma::vec sv = arma::svd(A);
+  return sv.n_elem && sv.min() > 0 ? sv.max() / sv.min() : arma::datum::inf;
+}
+}  // namespace
+
+RankCond rank_and_cond(const arma::mat& A) {
+  const Factored fa = factor(A);
+  return {fa.rank, fa.rank == A.n_cols ? condition(A) : arma::datum::inf};
+}
+
+LinearSolution solve_linear(const arma::mat& A, const arma::vec& b) {
+  const arma::uword K = A.n_rows, P = A.n_cols;
+  if (b.n_elem != K) throw InputError("lsq::solve_linear: b has " + std::to_string(b.n_elem) + " entries, A " +
+                                      std::to_string(K) + " rows");
+  LinearSolution out;
+  const Factored fa = factor(A);
+  const arma::vec& d = fa.d;
+  const arma::mat& As = fa.As;
+  const detail::Qr& f = fa.f;
+  out.rank = fa.rank;
+  if (fa.rank < P) {  // the least-norm solution: singular values below max(K, P) eps s_max count as 0
+    arma::mat Aplus;
+    if (!arma::pinv(Aplus, A)) throw std::runtime_error("lsq::solve_linear: the SVD did not converge");
+    out.x = Aplus * b;
+    out.min_norm = true;
+    out.cond = arma::datum::inf;
+    return out;
+  }
+  out.cond = condition(A);
+  // B = As P = Q R (B's column j is As's column piv[j]); the unknown in B's columns is y, x = y / d.
+  const arma::mat R = arma::trimatu(f.QR.head_rows(P));
+  std::vector<arma::uword> col(P);
+  for (arma::uword j = 0; j < P; ++j) col[j] = arma::uword(f.piv[j]);
+  const auto solve_R = [&](const arma::vec& c) { return arma::vec(arma::solve(arma::trimatu(R), c)); };
+  const auto solve_Rt = [&](const arma::vec& c) { return arma::vec(arma::solve(arma::trimatl(R.t()), c)); };
+  arma::mat c = b;
+  detail::apply_q(f, c, 'T');
+  arma::vec y = solve_R(c.col(0).head(P));
+  // r = b - B y and the augmented system's residuals, in twice the working precision (Dot2)
+  const auto residual = [&](arma::uword i, double ri) {
+    Dot2 s;
+    s.add(b[i]);
+    s.add(-ri);
+    for (arma::uword j = 0; j < P; ++j) s.add(-As(i, col[j]), y[j]);
+    return s.value();
+  };
+  arma::vec r(K);
+  for (arma::uword i = 0; i < K; ++i) r[i] = residual(i, 0);
+  double last = arma::datum::inf;
+  for (int round = 0; round < 5; ++round) {
+    arma::mat fr(K, 1);  // f = b - r - B y
+    arma::vec g(P);      // g = -B' r
+    for (arma::uword i = 0; i < K; ++i) fr(i, 0) = residual(i, r[i]);
+    for (arma::uword j = 0; j < P; ++j) {
+      Dot2 s;
+      for (arma::uword i = 0; i < K; ++i) s.add(-As(i, col[j]), r[i]);
+      g[j] = s.value();
+    }
+    // [I B; B' 0][dr; dy] = [f; g]:  Q'f = [f1; f2],  R' d1 = g,  dr = Q [d1; f2],  R dy = f1 - d1
+    detail::apply_q(f, fr, 'T');
+    const arma::vec d1 = solve_Rt(g);
+    const arma::vec dy = solve_R(fr.col(0).head(P) - d1);
+    arma::mat dr = fr;
+    dr.col(0).head(P) = d1;
+    detail::apply_q(f, dr, 'N');
+    const double size = arma::norm(dy, "inf");
+    if (!dy.is_finite() || size >= last) break;  // no longer improving
+    r += dr.col(0);
+    y += dy;
+    ++out.refinements;
+    last = size;
+    if (size <= std::numeric_limits<double>::epsilon() * arma::norm(y, "inf")) break;
+  }
+  out.x.set_size(P);
+  for (arma::uword j = 0; j < P; ++j) out.x[col[j]] = y[j] / d[col[j]];
+  return out;
 }
 
 // ----------------------------------------------------------------------------- solver
@@ -112,20 +253,20 @@ Summary solve(const Problem& problem, arma::vec& beta, const Options& o) {
     s.iterations = it;
     arma::vec delta;
     bool ok = true, min_norm = false;
+    std::size_t rank = 0;
+    double cond = 0;
     switch (o.method) {
-      case Method::gauss_newton:  // min ||J delta + r||: QR (dgels) on J
-        ok = arma::solve(delta, J, arma::vec(-r), arma::solve_opts::no_approx);
+      case Method::gauss_newton: {  // min ||J delta + r||: scaled, pivoted QR with refinement
         // A rank-deficient J (a constant input column beside the bias, an all-zero column, two
-        // equal points for two parameters) has a whole affine set of minimisers; QR refuses it
-        // (Armadillo's rcond test).  Then the step is the one of least norm, delta = -J^+ r,
-        // by SVD, singular values below max(K, P) eps s_max counted as zero (NumPy's lstsq
-        // rule): the Gauss-Newton step of the pseudo-inverse, equal to QR's at full rank.
-        if (!ok) {
-          arma::mat Jplus;  // P x K
-          ok = min_norm = arma::pinv(Jplus, J);
-          if (ok) delta = -Jplus * r;
-        }
+        // equal points for two parameters) has a whole affine set of minimisers: the step is
+        // then the least-norm one, delta = -J^+ r (solve_linear).
+        const LinearSolution ls = solve_linear(J, -r);
+        delta = ls.x;
+        min_norm = ls.min_norm;
+        rank = ls.rank;
+        cond = ls.cond;
         break;
+      }
       case Method::gauss_newton_normal:
         // (J'J) delta = -J'r.  Forming J'J squares the condition number: cond(J'J) =
         // cond(J)^2, so half of the significant digits are lost before solving.
@@ -199,10 +340,12 @@ Summary solve(const Problem& problem, arma::vec& beta, const Options& o) {
     if (o.method != Method::levenberg_marquardt) {
       s.history.push_back({it, 0, 0, 0, alpha, !gd && predicted > 0 ? (f - f_new) / (alpha * predicted) : 0, accept});
       s.history.back().min_norm = min_norm;
+      s.history.back().rank = rank;
+      s.history.back().cond = cond;
     }
     const arma::vec step = alpha * delta;
     beta += step;
-    const double f_old = f;
+    const double f_old = f, g_old = arma::norm(g);
     problem.evaluate(beta, r, &J);
     f = cost_of(r);
     g = J.t() * r;
@@ -217,34 +360,50 @@ Summary solve(const Problem& problem, arma::vec& beta, const Options& o) {
       s.status = Status::cost_change_too_small;
       break;
     }
+    // Gauss-Newton at its accuracy floor: the linear model predicted no decrease beyond the
+    // rounding of f, and the gradient stopped shrinking (it falls quadratically while the
+    // iteration still converges): no further step can be resolved.  A linear problem stops
+    // here at its second iteration.
+    const bool gn = o.method == Method::gauss_newton || o.method == Method::gauss_newton_normal;
+    if (gn && flat && arma::norm(g) > 0.5 * g_old) {
+      s.status = Status::cost_change_too_small;
+      break;
+    }
     if (it == o.max_iterations) s.status = Status::hit_max_iterations;
   }
   s.final_cost = f;
+  if (J.is_finite()) {  // J at the solution, by the linear solver's rank rule
+    const RankCond rc = rank_and_cond(J);
+    s.rank = rc.rank;
+    s.cond = rc.cond;
+  }
   return s;
 }
 
 std::string Summary::table() const {
   std::string out;
   char line[200];
-  std::snprintf(line, sizeof line, "%5s %14s %12s %12s %10s %11s %s\n", "iter", "cost", "|gradient|", "|step|",
-                "lambda", "gain ratio", "");
+  std::snprintf(line, sizeof line, "%5s %14s %12s %12s %10s %11s %5s %10s %s\n", "iter", "cost", "|gradient|",
+                "|step|", "lambda", "gain ratio", "rank", "cond(J)", "");
   out += line;
   for (const auto& h : history) {
-    std::snprintf(line, sizeof line, "%5d %14.6e %12.3e %12.3e %10.2e %11.3e %s\n", h.iter, h.cost, h.grad_norm,
-                  h.step_norm, h.lambda, h.gain_ratio, !h.accepted ? "(rejected)" : h.min_norm ? "(min-norm step: J rank-deficient)" : "");
+    char rk[24] = "", cd[24] = "";
+    if (h.rank) {
+      std::snprintf(rk, sizeof rk, "%zu", h.rank);
+      std::snprintf(cd, sizeof cd, "%.2e", h.cond);
+    }
+    std::snprintf(line, sizeof line, "%5d %14.6e %12.3e %12.3e %10.2e %11.3e %5s %10s %s\n", h.iter, h.cost,
+                  h.grad_norm, h.step_norm, h.lambda, h.gain_ratio, rk, cd,
+                  !h.accepted ? "(rejected)" : h.min_norm ? "(min-norm step: J rank-deficient)" : "");
     out += line;
   }
-  std::snprintf(line, sizeof line, "status: %s after %d iterations; cost %.6e -> %.6e\n", name(status).c_str(),
-                iterations, initial_cost, final_cost);
+  std::snprintf(line, sizeof line, "status: %s after %d iterations; cost %.6e -> %.6e; at the solution rank(J) %zu, "
+                "cond(J) %.3e\n", name(status).c_str(), iterations, initial_cost, final_cost, rank, cond);
   return out + line;
 }
 
 arma::vec linear_least_squares(const arma::mat& X, const arma::vec& y) {
-  const arma::mat Xa = arma::join_rows(X, arma::ones(X.n_rows));
-  arma::vec beta;
-  if (!arma::solve(beta, Xa, y, arma::solve_opts::no_approx))
-    throw InputError("linear_least_squares: [X 1] is rank deficient");
-  return beta;
+  return solve_linear(arma::join_rows(X, arma::ones(X.n_rows)), y).x;
 }
 
 }  // namespace nnlab::lsq

@@ -7,8 +7,8 @@
 //   r      K           residuals,  r_k = y_k - model(x_k; beta)
 //   J      K x P       Jacobian dr/dbeta
 //   grad f = J' r      (P)
-// Gauss-Newton step: delta minimises ||J delta + r||, solved by LAPACK on J itself (QR,
-// dgels), never by forming J'J.  Levenberg-Marquardt step: (J'J + lambda D) delta = -J'r
+// Gauss-Newton step: delta minimises ||J delta + r||, solved on J itself (solve_linear below:
+// scaled columns, pivoted QR, refinement), never by forming J'J.  Levenberg-Marquardt step: (J'J + lambda D) delta = -J'r
 // with D = diag(J'J), solved as the stacked least-squares problem [J; sqrt(lambda D)] delta
 // = [-r; 0], again by QR.
 #pragma once
@@ -77,7 +77,8 @@ enum class Status {
   gradient_too_small,            // ||grad f||_inf <= gradient_tolerance
   relative_step_size_too_small,  // ||delta|| <= parameter_tolerance (||beta|| + parameter_tolerance)
   cost_too_small,                // f <= cost_threshold
-  cost_change_too_small,         // |f_old - f_new| <= function_tolerance * f_old
+  cost_change_too_small,         // |f_old - f_new| <= function_tolerance * f_old; or (Gauss-Newton) the
+                                 // predicted decrease is below f's rounding and |grad f| stopped falling
   hit_max_iterations,            // max_iterations reached
   linear_solver_failed,          // no finite step (LM, GN on the normal equations: singular system)
   line_search_failed,            // no decrease along the step after 60 halvings
@@ -98,6 +99,33 @@ struct Options {
   double step = 0.1;                    // gradient_descent: beta -= step * grad f
 };
 
+// min ||A x - b|| to the accuracy the best LAPACK drivers reach, and further on ill-conditioned
+// problems:
+//   * columns scaled to unit norm by powers of 2 (exact: the scaled problem is the same one),
+//     as MINPACK and Ceres scale their Jacobians;
+//   * QR with column pivoting (dgeqp3); the rank is the number of pivots above 10 eps times the
+//     first, so a full-rank problem as ill-conditioned as 1/(10 eps) stays full rank;
+//   * iterative refinement of the augmented system [I A; A' 0][r; x] = [b; 0] (Bjorck), its
+//     residuals accumulated in twice the working precision (compensated dot products), while
+//     it improves x (at most 5 rounds): plain QR loses digits in proportion to cond(A),
+//     refinement gains them back;
+//   * a rank-deficient A: the least-norm solution by SVD (pinv, NumPy's rank rule).
+// rank and cond (largest over smallest singular value of A; inf when rank-deficient) describe A.
+struct LinearSolution {
+  arma::vec x;
+  std::size_t rank = 0;
+  double cond = 0;
+  int refinements = 0;    // rounds of refinement that improved x
+  bool min_norm = false;  // rank-deficient: the least-norm solution
+};
+LinearSolution solve_linear(const arma::mat& A, const arma::vec& b);
+// The rank solve_linear uses, and cond(A) (inf when rank-deficient).
+struct RankCond {
+  std::size_t rank = 0;
+  double cond = 0;
+};
+RankCond rank_and_cond(const arma::mat& A);
+
 struct Iteration {
   int iter = 0;             // 0 = the start
   double cost = 0;          // f at the iterate after this iteration
@@ -107,11 +135,15 @@ struct Iteration {
   double gain_ratio = 0;    // actual / predicted decrease of f (LM and GN); 0 at the start
   bool accepted = true;
   bool min_norm = false;    // GN: J rank-deficient, the step was the least-norm one (-J^+ r, SVD)
+  std::size_t rank = 0;     // GN: the rank of J used for the step
+  double cond = 0;          // GN: cond(J) at the step
 };
 
 struct Summary {
   double initial_cost = 0, final_cost = 0;
   int iterations = 0;
+  std::size_t rank = 0;  // of J at the solution (rank_and_cond)
+  double cond = 0;       // cond(J) at the solution: largest over smallest singular value, inf below full rank
   Status status = Status::hit_max_iterations;
   std::vector<Iteration> history;
   std::string table() const;  // Ceres-style iteration table
@@ -119,7 +151,7 @@ struct Summary {
 
 Summary solve(const Problem& problem, arma::vec& beta, const Options& options = {});
 
-// The LAPACK least-squares solution of the identity neuron: argmin ||y - [X 1] beta||.
+// The least-squares solution of the identity neuron, argmin ||y - [X 1] beta|| (solve_linear).
 arma::vec linear_least_squares(const arma::mat& X, const arma::vec& y);
 
 }  // namespace nnlab::lsq
