@@ -332,3 +332,46 @@ TEST_CASE("a linear problem converges in at most two Gauss-Newton iterations, wi
     CHECK(arma::norm(beta - solve_linear(A, y).x, "inf") <= 1e-9 * arma::norm(beta, "inf"));
   }
 }
+
+TEST_CASE("the neuron's true Hessian, and Newton's method with it", "[lsq][newton]") {
+  for (Activation g : {Activation::sigmoid, Activation::tanh}) {
+    const auto d = neuron_data(40, 2, g, 0.3, 17);
+    NeuronProblem p(d.X, d.y, g);
+    const arma::vec beta = {0.3, -0.7, 0.2};
+    arma::mat H, JtJ, S;
+    REQUIRE(p.hessian(beta, H));
+    p.hessian_parts(beta, JtJ, S);
+    CHECK(arma::norm(H - (JtJ + S), "inf") == 0);
+    // H against central differences of the gradient J'r
+    const auto grad = [&](const arma::vec& b) {
+      arma::vec r;
+      arma::mat J;
+      p.evaluate(b, r, &J);
+      return arma::vec(J.t() * r);
+    };
+    for (arma::uword j = 0; j < 3; ++j) {
+      const double h = 1e-4;
+      arma::vec e(3, arma::fill::zeros);
+      e[j] = h;
+      const arma::vec col = (-grad(beta + 2 * e) + 8 * grad(beta + e) - 8 * grad(beta - e) + grad(beta - 2 * e)) / (12 * h);
+      INFO(name(g) << " column " << j);
+      CHECK(arma::norm(col - H.col(j), "inf") <= 1e-8 * arma::norm(H, "inf"));
+    }
+    // Newton: quadratic at the end (each |grad| at most a constant times the previous squared)
+    arma::vec b(3, arma::fill::zeros);
+    Options o;
+    o.method = Method::newton;
+    const Summary s = solve(p, b, o);
+    INFO(s.table());
+    CHECK(s.status == Status::gradient_too_small);
+    const auto& h = s.history;
+    REQUIRE(h.size() >= 3);
+    const double g2 = h[h.size() - 2].grad_norm, g3 = h[h.size() - 3].grad_norm;
+    CHECK(g2 <= 100 * g3 * g3 + 1e-14);
+    // and it reaches Gauss-Newton's minimum, in fewer iterations
+    arma::vec bg(3, arma::fill::zeros);
+    const Summary sg = solve(p, bg, {});
+    CHECK(arma::norm(b - bg, "inf") <= 1e-10);
+    CHECK(s.iterations < sg.iterations);
+  }
+}

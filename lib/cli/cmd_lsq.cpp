@@ -25,8 +25,9 @@ void register_gauss_newton(CLI::App& app, std::function<int()>& run) {
   s->add_option("--activation", o->activation, "the neuron's g")
       ->check(CLI::IsMember({"sigmoid", "identity", "tanh"}))->capture_default_str();
   s->add_option("--init", o->init, "starting point: one row w_1, ..., w_n, b (default: all zeros)");
-  s->add_option("--method", o->method, "gn: Gauss-Newton (QR, backtracking); lm: Levenberg-Marquardt")
-      ->check(CLI::IsMember({"gn", "lm"}))->capture_default_str();
+  s->add_option("--method", o->method,
+                "gn: Gauss-Newton (QR, backtracking); lm: Levenberg-Marquardt; newton: the true Hessian")
+      ->check(CLI::IsMember({"gn", "lm", "newton"}))->capture_default_str();
   s->add_option("--max-iter", o->max_iter, "iteration limit")->check(CLI::Range(0, 1000000))->capture_default_str();
   s->callback([&run, o] {
     run = [o] {
@@ -45,7 +46,9 @@ void register_gauss_newton(CLI::App& app, std::function<int()>& run) {
       set_blas_threads(1);  // K x (n+1) problems: BLAS threads cost more than they give
       lsq::NeuronProblem prob(X, y, *activation_from_name(o->activation));
       lsq::Options opt;
-      opt.method = o->method == "lm" ? lsq::Method::levenberg_marquardt : lsq::Method::gauss_newton;
+      opt.method = o->method == "lm"       ? lsq::Method::levenberg_marquardt
+                   : o->method == "newton" ? lsq::Method::newton
+                                           : lsq::Method::gauss_newton;
       opt.max_iterations = o->max_iter;
       const auto sum = lsq::solve(prob, beta, opt);
       std::cerr << "nnlab gauss-newton: " << lsq::name(opt.method) << ", g = " << o->activation << ", K = "

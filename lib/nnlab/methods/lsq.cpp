@@ -30,6 +30,7 @@ std::string name(Method m) {
     case Method::gauss_newton_normal: return "gauss-newton (normal equations)";
     case Method::levenberg_marquardt: return "levenberg-marquardt";
     case Method::gradient_descent: return "gradient descent (fixed step)";
+    case Method::newton: return "newton (true Hessian)";
     case Method::gradient_descent_ls: return "gradient descent (line search)";
   }
   return "?";
@@ -87,6 +88,25 @@ void NeuronProblem::evaluate(const arma::vec& beta, arma::vec& r, arma::mat* J) 
     d[k] = act::deriv(g_, z[k]);
   }
   if (J) *J = -(Xa_.each_col() % d);  // row k: -g'(z_k) [x_k', 1]
+}
+
+void NeuronProblem::hessian_parts(const arma::vec& beta, arma::mat& JtJ, arma::mat& S) const {
+  arma::vec r;
+  arma::mat J;
+  evaluate(beta, r, &J);
+  JtJ = J.t() * J;
+  S.zeros(Xa_.n_cols, Xa_.n_cols);
+  for (arma::uword k = 0; k < Xa_.n_rows; ++k) {  // Hess(r_k) = -g''(z_k) x_k x_k'
+    const double z = arma::dot(Xa_.row(k), beta);
+    S -= r[k] * act::second_derivative(g_, z) * (Xa_.row(k).t() * Xa_.row(k));
+  }
+}
+
+bool NeuronProblem::hessian(const arma::vec& beta, arma::mat& H) const {
+  arma::mat JtJ, S;
+  hessian_parts(beta, JtJ, S);
+  H = JtJ + S;
+  return true;
 }
 
 NetworkProblem::NetworkProblem(Network<double> net, arma::mat X, arma::vec y)
@@ -252,7 +272,8 @@ Summary solve(const Problem& problem, arma::vec& beta, const Options& o) {
   for (int it = 1; it <= o.max_iterations; ++it) {
     s.iterations = it;
     arma::vec delta;
-    bool ok = true, min_norm = false;
+    bool ok = true, min_norm = false, gn_fallback = false;
+    arma::mat H;  // Newton: the true Hessian
     std::size_t rank = 0;
     double cond = 0;
     switch (o.method) {
@@ -281,6 +302,15 @@ Summary solve(const Problem& problem, arma::vec& beta, const Options& o) {
                          arma::solve_opts::no_approx);
         break;
       }
+      case Method::newton: {
+        if (!problem.hessian(beta, H)) throw InputError("lsq::solve: Newton's method needs the problem's Hessian");
+        ok = arma::solve(delta, H, arma::vec(-g), arma::solve_opts::no_approx) && arma::dot(g, delta) < 0;
+        if (!ok) {  // H not positive definite here: no descent direction; the Gauss-Newton step
+          delta = solve_linear(J, -r).x;
+          ok = gn_fallback = true;
+        }
+        break;
+      }
       case Method::gradient_descent: delta = -o.step * g; break;
       case Method::gradient_descent_ls: delta = -g; break;
     }
@@ -293,7 +323,9 @@ Summary solve(const Problem& problem, arma::vec& beta, const Options& o) {
     // Predicted decrease of the linear model, f - 0.5 ||r + J delta||^2, written without
     // the cancellation of f: -grad'delta - 0.5 ||J delta||^2.
     const arma::vec Jd = J * delta;
-    const double predicted = -arma::dot(g, delta) - 0.5 * arma::dot(Jd, Jd);
+    const double predicted = -arma::dot(g, delta) - 0.5 * (o.method == Method::newton && !gn_fallback
+                                                               ? arma::dot(delta, H * delta)
+                                                               : arma::dot(Jd, Jd));
     const bool gd = o.method == Method::gradient_descent || o.method == Method::gradient_descent_ls;
     // Round-off level: near a minimum with nonzero residuals the predicted decrease falls
     // below the rounding of f itself (a few ulps: kRoundoff f), so comparing f_new with f is
@@ -342,10 +374,11 @@ Summary solve(const Problem& problem, arma::vec& beta, const Options& o) {
       s.history.back().min_norm = min_norm;
       s.history.back().rank = rank;
       s.history.back().cond = cond;
+      s.history.back().gn_fallback = gn_fallback;
     }
     const arma::vec step = alpha * delta;
     beta += step;
-    const double f_old = f, g_old = arma::norm(g);
+    const double f_old = f;
     problem.evaluate(beta, r, &J);
     f = cost_of(r);
     g = J.t() * r;
@@ -357,15 +390,6 @@ Summary solve(const Problem& problem, arma::vec& beta, const Options& o) {
     if (!std::isfinite(f)) { s.status = Status::linear_solver_failed; break; }
     if (converged(s.status)) break;
     if (!flat && std::abs(f_old - f) <= o.function_tolerance * f_old) {
-      s.status = Status::cost_change_too_small;
-      break;
-    }
-    // Gauss-Newton at its accuracy floor: the linear model predicted no decrease beyond the
-    // rounding of f, and the gradient stopped shrinking (it falls quadratically while the
-    // iteration still converges): no further step can be resolved.  A linear problem stops
-    // here at its second iteration.
-    const bool gn = o.method == Method::gauss_newton || o.method == Method::gauss_newton_normal;
-    if (gn && flat && arma::norm(g) > 0.5 * g_old) {
       s.status = Status::cost_change_too_small;
       break;
     }
@@ -394,7 +418,9 @@ std::string Summary::table() const {
     }
     std::snprintf(line, sizeof line, "%5d %14.6e %12.3e %12.3e %10.2e %11.3e %5s %10s %s\n", h.iter, h.cost,
                   h.grad_norm, h.step_norm, h.lambda, h.gain_ratio, rk, cd,
-                  !h.accepted ? "(rejected)" : h.min_norm ? "(min-norm step: J rank-deficient)" : "");
+                  !h.accepted ? "(rejected)"
+                  : h.min_norm ? "(min-norm step: J rank-deficient)"
+                  : h.gn_fallback ? "(H indefinite: Gauss-Newton step)" : "");
     out += line;
   }
   std::snprintf(line, sizeof line, "status: %s after %d iterations; cost %.6e -> %.6e; at the solution rank(J) %zu, "

@@ -29,6 +29,13 @@ class Problem {
   virtual std::size_t num_parameters() const = 0;
   // r (K) always; J (K x P) when J != nullptr.
   virtual void evaluate(const arma::vec& beta, arma::vec& r, arma::mat* J) const = 0;
+  // The Hessian of f = 0.5 ||r||^2, H = J'J + sum_k r_k Hess(r_k) (P x P), for Newton's method;
+  // false when the problem does not provide it.
+  virtual bool hessian(const arma::vec& beta, arma::mat& H) const {
+    (void)beta;
+    (void)H;
+    return false;
+  }
 };
 
 // The lectures' neuron y ~ g(w.x + b): r_k = y_k - g(w.x_k + b),
@@ -40,6 +47,10 @@ class NeuronProblem final : public Problem {
   std::size_t num_residuals() const override { return X_.n_rows; }
   std::size_t num_parameters() const override { return X_.n_cols + 1; }
   void evaluate(const arma::vec& beta, arma::vec& r, arma::mat* J) const override;
+  // H = J'J + S with S = sum_k r_k Hess(r_k) = -sum_k r_k g''(z_k) [x_k; 1][x_k; 1]': the term
+  // Gauss-Newton leaves out (small when the residuals are).
+  bool hessian(const arma::vec& beta, arma::mat& H) const override;
+  void hessian_parts(const arma::vec& beta, arma::mat& JtJ, arma::mat& S) const;
   const arma::mat& augmented() const { return Xa_; }  // [X, 1]
 
  private:
@@ -71,14 +82,15 @@ enum class Method {
   levenberg_marquardt,  // damped, trust-region-like
   gradient_descent,     // beta -= step * grad f, fixed step
   gradient_descent_ls,  // the lectures' line search: lambda = 1, halve while f(beta - lambda g) >= f(beta)
+  newton,               // H delta = -grad f with the true Hessian (Problem::hessian), backtracking
+                        // (Armijo); where H's step is no descent direction, the Gauss-Newton step
 };
 
 enum class Status {
   gradient_too_small,            // ||grad f||_inf <= gradient_tolerance
   relative_step_size_too_small,  // ||delta|| <= parameter_tolerance (||beta|| + parameter_tolerance)
   cost_too_small,                // f <= cost_threshold
-  cost_change_too_small,         // |f_old - f_new| <= function_tolerance * f_old; or (Gauss-Newton) the
-                                 // predicted decrease is below f's rounding and |grad f| stopped falling
+  cost_change_too_small,         // |f_old - f_new| <= function_tolerance * f_old
   hit_max_iterations,            // max_iterations reached
   linear_solver_failed,          // no finite step (LM, GN on the normal equations: singular system)
   line_search_failed,            // no decrease along the step after 60 halvings
@@ -137,6 +149,7 @@ struct Iteration {
   bool min_norm = false;    // GN: J rank-deficient, the step was the least-norm one (-J^+ r, SVD)
   std::size_t rank = 0;     // GN: the rank of J used for the step
   double cond = 0;          // GN: cond(J) at the step
+  bool gn_fallback = false; // Newton: H's step was no descent direction; the Gauss-Newton step was taken
 };
 
 struct Summary {
