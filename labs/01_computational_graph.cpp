@@ -30,7 +30,7 @@ int main() {
        u = g::leaf<double>(u0, "u");
   auto z = g::add(g::matmul(W, x), b);
   z->label = "z = Wx + b";
-  auto R = g::activation(z, Activation::tanh);
+  auto R = g::tanh(z);
   R->label = "R = f(z)";
   auto sv = g::matmul(g::transpose(u), R);
   sv->label = "s = u'R";
@@ -84,7 +84,7 @@ int main() {
         "ds2/dx = (branch through z) + (branch through v'x) = W'(u o f'(z)) + v.");
   const arma::mat v0 = arma::vec{0.5, -2.0};
   auto v = g::leaf<double>(v0, "v");
-  auto s2 = g::add(g::matmul(g::transpose(u), g::activation(g::add(g::matmul(W, x), b), Activation::tanh)),
+  auto s2 = g::add(g::matmul(g::transpose(u), g::tanh(g::add(g::matmul(W, x), b))),
                    g::matmul(g::transpose(v), x));
   g::backward(s2);
   const arma::mat branch1 = W0.t() * delta, branch2 = v0;
@@ -117,7 +117,7 @@ int main() {
     auto t0 = clk::now();
     auto Wl = g::leaf<double>(Wb);
     auto sb = g::matmul(g::transpose(g::leaf<double>(ub)),
-                        g::activation(g::add(g::matmul(Wl, g::leaf<double>(xb)), g::leaf<double>(bb)), Activation::tanh));
+                        g::tanh(g::add(g::matmul(Wl, g::leaf<double>(xb)), g::leaf<double>(bb))));
     g::backward(sb);
     const double t_bp = std::chrono::duration<double>(clk::now() - t0).count();
     t0 = clk::now();

@@ -3,6 +3,7 @@
 // its reshaping into the n x m gradient of the shape convention, (u o f'(z)) x'.
 //
 // Letters: n = rows of W (neurons), m = columns of W (inputs).
+#include "nnlab/core/shape.hpp"
 #include "nnlab/core/activations.hpp"
 #include "nnlab/methods/gradcheck.hpp"
 #include "common/sheet.hpp"
@@ -74,8 +75,9 @@ int main() {
   const arma::vec S = u % fp;              // S' = (u' diag f'(z))' : n x 1
   const arma::mat G = S * x.t();           // n x 1 times 1 x m = n x m
   s.show("(u o f'(z)) x'   (n x m, the shape convention)", G);
-  s.show("the 1 x nm row reshaped to n x m", arma::mat(arma::reshape(JW, m, n).t()));
-  s.check("reshaping the Jacobian gives (u o f'(z)) x'", arma::norm(arma::reshape(JW, m, n).t() - G, "inf") <= tol);
+  const arma::mat JWshaped = to_shape(JW, n, m);  // nnlab/core/shape.hpp
+  s.show("the 1 x nm row reshaped to n x m (to_shape)", JWshaped);
+  s.check("reshaping the Jacobian gives (u o f'(z)) x'", arma::norm(JWshaped - G, "inf") <= tol);
   s.say("Why the transposes: dz_i/dw_ij = x_j, so ds/dw_ij = S_i x_j with S = u' diag(f'(z)) a\n"
         "1 x n row.  Arranging ds/dw_ij at (i, j) is the outer product of S' (n x 1) with\n"
         "x' (1 x m): the transposes put the row S into a column and the column x into a row.");

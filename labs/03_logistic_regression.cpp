@@ -6,6 +6,7 @@
 // arma seed 3.  Writes results/03_logistic_regression/{cost,points,boundary}.csv + logistic.png.
 #include "nnlab/backends/backend.hpp"
 #include "nnlab/methods/gradcheck.hpp"
+#include "nnlab/methods/logistic.hpp"
 #include "common/sheet.hpp"
 #include "common/plot.hpp"
 
@@ -30,16 +31,11 @@ int main() {
         "so dL/dw = (1/m) sum_i (a_i - y_i) x_i and dL/db = (1/m) sum_i (a_i - y_i).");
   arma::rowvec w = {0.3, -0.2};
   double b = 0.1;
-  auto cost = [&](const arma::rowvec& ww, double bb) {
-    const arma::rowvec z = ww * X + bb;
-    double L = 0;
-    for (std::size_t i = 0; i < m; ++i)  // stable: max(z,0) - z y + log1p(exp(-|z|))
-      L += std::max(z[i], 0.0) - z[i] * y[i] + std::log1p(std::exp(-std::abs(z[i])));
-    return L / double(m);
-  };
-  const arma::rowvec a = 1 / (1 + arma::exp(-(w * X + b)));
-  const arma::rowvec dw = (a - y) * X.t() / double(m);
-  const double db = arma::accu(a - y) / double(m);
+  // stable: max(z,0) - z y + log1p(exp(-|z|)) (nnlab/methods/logistic.hpp)
+  auto cost = [&](const arma::rowvec& ww, double bb) { return logistic::cost(X, y, ww, bb); };
+  const auto grad = logistic::gradient(X, y, w, b);
+  const arma::rowvec dw = grad.dw;
+  const double db = grad.db;
   s.show("dL/dw (hand)", arma::mat(dw));
   s.show("dL/db (hand)", db);
   double worst = 0;
@@ -62,12 +58,12 @@ int main() {
   const int iters = 300;
   arma::vec it(iters + 1), J_it(iters + 1);
   for (int k = 0; k <= iters; ++k) {
-    const arma::rowvec ak = 1 / (1 + arma::exp(-(w * X + b)));
     it[k] = k;
     J_it[k] = cost(w, b);
     if (k == iters) break;
-    w -= 0.5 * (ak - y) * X.t() / double(m);  // w <- w - lambda dL/dw
-    b -= 0.5 * arma::accu(ak - y) / double(m);
+    const auto gk = logistic::gradient(X, y, w, b);
+    w -= 0.5 * gk.dw;  // w <- w - lambda dL/dw
+    b -= 0.5 * gk.db;
   }
   const arma::rowvec af = 1 / (1 + arma::exp(-(w * X + b)));
   const double acc = arma::mean(arma::conv_to<arma::rowvec>::from((af > 0.5) == (y > 0.5)));

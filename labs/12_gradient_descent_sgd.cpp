@@ -13,6 +13,7 @@
 #include "common/plot.hpp"
 #include "nnlab/methods/train.hpp"
 
+#include <cmath>
 #include <cstdio>
 #include <random>
 
@@ -42,26 +43,19 @@ Trace run_method(const std::string& method, Network<double> net, const arma::mat
   if (method == "momentum") opt = std::make_unique<optim::Momentum<double>>(lr);
   else if (method == "adam") opt = std::make_unique<optim::Adam<double>>(lr);
   else opt = std::make_unique<optim::Sgd<double>>(lr);
+  optim::LineSearch<double> line_search;
   std::size_t t = 0;
   log();
   while (evals < budget) {
-    if (method == "gd" || method == "gd-linesearch") {
-      const double J = be->value_and_grad(net, X, Y, c, g);
+    if (method == "gd") {
+      be->value_and_grad(net, X, Y, c, g);
       evals += double(m);
-      if (method == "gd") {
-        opt->update(net, g);
-      } else {  // the lectures' backtracking line search
-        double lambda = 1;
-        Network<double> trial = net;
-        for (int h = 0; h < 40; ++h, lambda /= 2) {
-          for (std::size_t l = 0; l < net.depth(); ++l) {
-            trial.layers[l].W = net.layers[l].W - lambda * g.dW[l];
-            trial.layers[l].b = net.layers[l].b - lambda * g.db[l];
-          }
-          evals += double(m);  // each trial costs a forward pass over the data (counted as gradients' worth)
-          if (be->value(trial, X, Y, cf) < J) { net = trial; break; }
-        }
-      }
+      opt->update(net, g);
+    } else if (method == "gd-linesearch") {  // the lectures' backtracking line search
+      line_search.step(*be, net, X, Y, c, g);
+      // the gradient, then one forward pass over the data per trial lambda = 1, 1/2, ...
+      // (counted as gradients' worth)
+      evals += double(m) * (2 - std::log2(line_search.lr));
     } else {
       const std::size_t B = method == "sgd-1" ? 1 : 32;
       std::uniform_int_distribution<std::size_t> pick(0, m - 1);
@@ -69,7 +63,7 @@ Trace run_method(const std::string& method, Network<double> net, const arma::mat
       for (auto& i : idx) i = pick(rng);
       be->value_and_grad(net, X.cols(idx), Y.cols(idx), c, g);
       evals += double(B);
-      if (method == "sgd-1") opt->lr = lr / (1.0 + double(t) / 1000.0);  // lambda(t), fixed in advance
+      if (method == "sgd-1") opt->lr = optim::decreasing_step(lr, 1e-3, double(t));  // lambda(t), fixed in advance
       opt->update(net, g);
       ++t;
     }

@@ -23,10 +23,7 @@ int main() {
   const std::size_t p = 270, Kmax = 32;
   std::vector<arma::mat> preds;
   for (std::size_t k = 0; k < Kmax; ++k) {
-    const auto m = dd::fit_model(D.Xtr, D.Ytr, p, 0, 1000 + k);
-    arma::mat P = m.W * dd::features(m, D.Xte);
-    P.each_col() += m.b;
-    preds.push_back(P);
+    preds.push_back(dd::predict(dd::fit_model(D.Xtr, D.Ytr, p, 0, 1000 + k), D.Xte));
   }
   arma::vec Ks = {1, 2, 4, 8, 16, 32}, mse(Ks.n_elem), err(Ks.n_elem);
   std::printf("  %4s %12s %10s\n", "K", "test_mse", "test_err");
@@ -35,9 +32,8 @@ int main() {
     const std::size_t K = std::size_t(Ks[i]), groups = Kmax / K;
     double ms = 0, es = 0;
     for (std::size_t gidx = 0; gidx < groups; ++gidx) {
-      arma::mat avg(preds[0].n_rows, preds[0].n_cols, arma::fill::zeros);
-      for (std::size_t k = 0; k < K; ++k) avg += preds[gidx * K + k];
-      avg /= double(K);
+      const auto first = preds.begin() + std::ptrdiff_t(gidx * K);
+      const arma::mat avg = dd::ensemble_average({first, first + std::ptrdiff_t(K)});
       ms += dd::mse(avg, D.Yte) / double(groups);
       es += dd::class_error(avg, D.Yte) / double(groups);
     }

@@ -5,6 +5,7 @@
 #include "nnlab/core/error.hpp"
 #include "nnlab/core/loss.hpp"
 #include "nnlab/core/network.hpp"
+#include "nnlab/core/shape.hpp"
 
 #include "nnlab/backends/backend.hpp"
 #include "nnlab/backends/naive.hpp"
@@ -15,6 +16,7 @@
 #include "nnlab/methods/double_descent.hpp"
 #include "nnlab/methods/gradcheck.hpp"
 #include "nnlab/methods/hessian.hpp"
+#include "nnlab/methods/logistic.hpp"
 #include "nnlab/methods/lsq.hpp"
 #include "nnlab/methods/optim.hpp"
 #include "nnlab/methods/relu_constructions.hpp"

@@ -24,7 +24,8 @@ template <class T> class GraphBackend final : public Backend<T> {
       W_.push_back(graph::leaf<T>(net.layers[l].W, "W" + s));
       b_.push_back(graph::leaf<T>(net.layers[l].b, "b" + s));
       Z_.push_back(graph::add(graph::matmul(W_[l], A), b_[l]));  // Z = W A + b
-      A = graph::activation(Z_[l], net.layers[l].act);            // A = g(Z)
+      const Activation g = net.layers[l].act;                     // A = g(Z)
+      A = g == Activation::tanh ? graph::tanh(Z_[l]) : graph::activation(Z_[l], g);
       A_.push_back(A);
     }
     AL_ = A;

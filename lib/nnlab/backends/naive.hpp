@@ -17,6 +17,7 @@ void layer_forward(const Layer<S>& L, const arma::Mat<S>& Ain, arma::Mat<S>& Z, 
   const auto n = L.W.n_rows, k = L.W.n_cols, m = Ain.n_cols;
   Z.set_size(n, m);
   A.set_size(n, m);
+  // TASK naive-forward
   for (arma::uword t = 0; t < m; ++t)
     for (arma::uword i = 0; i < n; ++i) {
       S z = L.b(i);
@@ -29,6 +30,11 @@ void layer_forward(const Layer<S>& L, const arma::Mat<S>& Ain, arma::Mat<S>& Z, 
     for (arma::uword t = 0; t < m; ++t)
       for (arma::uword i = 0; i < n; ++i) A(i, t) = act::value(L.act, Z(i, t));
   }
+  // STUB
+  // (void)k;
+  // Z.zeros();
+  // A.zeros();
+  // END TASK naive-forward
 }
 
 template <class S>
@@ -63,12 +69,15 @@ S cost(const Network<S>& net, const arma::Mat<S>& Y, const std::vector<arma::Mat
 // From dZ (n x m) of one layer:
 //   dW(i,j) = sum_t dZ(i,t) Ain(j,t)      db(i) = sum_t dZ(i,t)
 //   dAin(j,t) = sum_i W(i,j) dZ(i,t)
+// dZ already carries the 1/m of the mean cost (it is dJ/dZ), so no 1/m appears here.
 template <class S>
 void layer_backward(const Layer<S>& L, const arma::Mat<S>& Ain, const arma::Mat<S>& dZ,
                     arma::Mat<S>& dW, arma::Col<S>& db, arma::Mat<S>* dAin) {
   const auto n = L.W.n_rows, k = L.W.n_cols, m = Ain.n_cols;
   dW.set_size(n, k);
   db.set_size(n);
+  if (dAin) dAin->set_size(k, m);
+  // TASK naive-backward
   for (arma::uword i = 0; i < n; ++i) {
     for (arma::uword j = 0; j < k; ++j) {
       S s = 0;
@@ -80,7 +89,6 @@ void layer_backward(const Layer<S>& L, const arma::Mat<S>& Ain, const arma::Mat<
     db(i) = s;
   }
   if (dAin) {
-    dAin->set_size(k, m);
     for (arma::uword t = 0; t < m; ++t)
       for (arma::uword j = 0; j < k; ++j) {
         S s = 0;
@@ -88,6 +96,12 @@ void layer_backward(const Layer<S>& L, const arma::Mat<S>& Ain, const arma::Mat<
         (*dAin)(j, t) = s;
       }
   }
+  // STUB
+  // (void)dZ, (void)m;
+  // dW.zeros();
+  // db.zeros();
+  // if (dAin) dAin->zeros();
+  // END TASK naive-backward
 }
 
 // dZ = dA o g'(Z)   (softmax: dz = a o (g - a'g) per column)

@@ -101,15 +101,41 @@ inline constexpr double kSoftplusThreshold = 20; // softplus(x) = x for x > 20
 struct Identity { NNLAB_ACT(identity)
   template <class S> static S f(S x) { return x; }
   template <class S> static S df(S, S) { return S(1); } };
+// The derivatives of sigmoid, tanh and relu are exercises (labs/exercises): the regions
+// between TASK and END TASK are what a student writes; the stub after STUB replaces them in a kit.
 struct Sigmoid { NNLAB_ACT(sigmoid)
   template <class S> static S f(S x) { return sigmoid(x); }
-  template <class S> static S df(S, S a) { return a * (S(1) - a); } };
+  template <class S> static S df(S x, S a) {
+    // TASK act-sigmoid
+    (void)x;
+    return a * (S(1) - a);  // sigma' = sigma (1 - sigma)
+    // STUB
+    // (void)x, (void)a;
+    // return S(0);
+    // END TASK act-sigmoid
+  } };
 struct Tanh { NNLAB_ACT(tanh)
   template <class S> static S f(S x) { return tanh_(x); }
-  template <class S> static S df(S, S a) { return S(1) - a * a; } };
+  template <class S> static S df(S x, S a) {
+    // TASK act-tanh
+    (void)x;
+    return S(1) - a * a;  // tanh' = 1 - tanh^2
+    // STUB
+    // (void)x, (void)a;
+    // return S(0);
+    // END TASK act-tanh
+  } };
 struct Relu { NNLAB_ACT(relu)
   template <class S> static S f(S x) { return re(x) > 0 ? x : S(0); }
-  template <class S> static S df(S x, S) { return re(x) > 0 ? S(1) : S(0); } };  // relu'(0) = 0
+  template <class S> static S df(S x, S a) {
+    // TASK act-relu
+    (void)a;
+    return re(x) > 0 ? S(1) : S(0);  // relu'(0) = 0
+    // STUB
+    // (void)x, (void)a;
+    // return S(0);
+    // END TASK act-relu
+  } };
 struct LeakyRelu { NNLAB_ACT(leaky_relu)
   template <class S> static S f(S x) { return re(x) > 0 ? x : S(kLeakySlope) * x; }
   template <class S> static S df(S x, S) { return re(x) > 0 ? S(1) : S(kLeakySlope); } };
@@ -228,9 +254,14 @@ template <class S> void softmax_col(const S* z, S* a, std::size_t n) {
 }
 // Softmax backward for one column: dz = a o (g - sum_k a_k g_k)   (Jacobian-vector product).
 template <class S> void softmax_col_backward(const S* a, const S* g, S* dz, std::size_t n) {
+  // TASK softmax-vjp
   S dot = 0;
   for (std::size_t k = 0; k < n; ++k) dot += a[k] * g[k];
   for (std::size_t k = 0; k < n; ++k) dz[k] = a[k] * (g[k] - dot);
+  // STUB
+  // (void)a, (void)g;
+  // for (std::size_t k = 0; k < n; ++k) dz[k] = S(0);
+  // END TASK softmax-vjp
 }
 
 // The sweeps every backend runs, written once: A = g(Z) and dZ = dA o g'(Z) on an n x m

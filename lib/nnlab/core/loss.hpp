@@ -61,17 +61,41 @@ template <class S> S value(Loss l, const S* z, const S* a, const S* y, std::size
 //   mse, hinge: writes dloss/da into g;   bce, ce: writes dloss/dz into g.
 template <class S>
 void gradient(Loss l, const S* a, const S* y, S* g, std::size_t n, S scale) {
+  // Each case is an exercise (labs/exercises): TASK ... END TASK is the student's region.
   switch (l) {
-    case Loss::mse: case Loss::bce:
+    case Loss::mse:
+      // TASK loss-mse
       for (std::size_t k = 0; k < n; ++k) g[k] = scale * (a[k] - y[k]);
+      // STUB
+      // (void)a, (void)y, (void)scale;
+      // for (std::size_t k = 0; k < n; ++k) g[k] = S(0);
+      // END TASK loss-mse
+      return;
+    case Loss::bce:
+      // TASK loss-bce
+      for (std::size_t k = 0; k < n; ++k) g[k] = scale * (a[k] - y[k]);  // dZ = A - Y
+      // STUB
+      // (void)a, (void)y, (void)scale;
+      // for (std::size_t k = 0; k < n; ++k) g[k] = S(0);
+      // END TASK loss-bce
       return;
     case Loss::hinge:
+      // TASK loss-hinge
       for (std::size_t k = 0; k < n; ++k) g[k] = re(S(1) - y[k] * a[k]) > 0 ? -scale * y[k] : S(0);
+      // STUB
+      // (void)a, (void)y, (void)scale;
+      // for (std::size_t k = 0; k < n; ++k) g[k] = S(0);
+      // END TASK loss-hinge
       return;
     case Loss::ce: {
+      // TASK loss-ce
       S sy = 0;
       for (std::size_t k = 0; k < n; ++k) sy += y[k];
-      for (std::size_t k = 0; k < n; ++k) g[k] = scale * (a[k] * sy - y[k]);
+      for (std::size_t k = 0; k < n; ++k) g[k] = scale * (a[k] * sy - y[k]);  // softmax - onehot
+      // STUB
+      // (void)a, (void)y, (void)scale;
+      // for (std::size_t k = 0; k < n; ++k) g[k] = S(0);
+      // END TASK loss-ce
       return;
     }
   }

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <sstream>
+#include <stdexcept>
 #include <unordered_set>
 
 namespace nnlab::graph {
@@ -59,8 +60,12 @@ template <class T> Var<T> matmul(const Var<T>& a, const Var<T>& b) {
   auto o = make<T>(a->value * b->value, {a, b}, "matmul");
   Node<T>* out = o.get();  // raw: the closure must not own its own node
   o->backward_fn = [a, b, out] {
+    // TASK graph-matmul
     a->grad += out->grad * b->value.t();  // dA = dO B'
     b->grad += a->value.t() * out->grad;  // dB = A' dO
+    // STUB
+    // (void)a, (void)b, (void)out;
+    // END TASK graph-matmul
   };
   return o;
 }
@@ -77,8 +82,12 @@ template <class T> Var<T> add(const Var<T>& a, const Var<T>& b) {
   auto o = make<T>(x + y, {a, b}, "add");
   Node<T>* out = o.get();
   o->backward_fn = [a, b, out] {
+    // TASK graph-add-mul
     a->grad += unbroadcast(out->grad, a->value);
     b->grad += unbroadcast(out->grad, b->value);
+    // STUB
+    // (void)a, (void)b, (void)out;
+    // END TASK graph-add-mul
   };
   return o;
 }
@@ -99,8 +108,12 @@ template <class T> Var<T> mul(const Var<T>& a, const Var<T>& b) {
   auto o = make<T>(x % y, {a, b}, "mul");
   Node<T>* out = o.get();
   o->backward_fn = [a, b, out, x = std::move(x), y = std::move(y)] {
+    // TASK graph-add-mul
     a->grad += unbroadcast<T>(out->grad % y, a->value);  // d(xy)/dx = y
     b->grad += unbroadcast<T>(out->grad % x, b->value);  // d(xy)/dy = x
+    // STUB
+    // (void)a, (void)b, (void)out, (void)x, (void)y;
+    // END TASK graph-add-mul
   };
   return o;
 }
@@ -128,6 +141,19 @@ template <class T> Var<T> exp(const Var<T>& a) {
   auto o = make<T>(arma::exp(a->value), {a}, "exp");
   Node<T>* out = o.get();
   o->backward_fn = [a, out] { a->grad += out->grad % out->value; };
+  return o;
+}
+
+template <class T> Var<T> tanh(const Var<T>& a) {
+  auto o = make<T>(arma::tanh(a->value), {a}, "tanh");
+  Node<T>* out = o.get();
+  o->backward_fn = [a, out] {
+    // TASK graph-tanh
+    a->grad += out->grad % (T(1) - arma::square(out->value));  // tanh' = 1 - tanh^2
+    // STUB
+    // (void)a, (void)out;
+    // END TASK graph-tanh
+  };
   return o;
 }
 
@@ -203,8 +229,9 @@ template <class T> Var<T> loss(const Var<T>& in, const arma::Mat<T>& y, Loss l) 
 }
 
 template <class T> std::vector<Node<T>*> topological_order(const Var<T>& root) {
-  // Iterative depth-first post-order (no recursion limit on long chains).
   std::vector<Node<T>*> order;
+  // TASK graph-topo-sort
+  // Iterative depth-first post-order (no recursion limit on long chains).
   std::unordered_set<Node<T>*> seen;
   std::vector<std::pair<Node<T>*, std::size_t>> stack{{root.get(), 0}};
   seen.insert(root.get());
@@ -218,15 +245,28 @@ template <class T> std::vector<Node<T>*> topological_order(const Var<T>& root) {
       stack.pop_back();
     }
   }
+  // STUB
+  // (void)root;
+  // END TASK graph-topo-sort
   return order;
+}
+
+template <class T> void backward_in_order(const std::vector<Node<T>*>& order) {
+  // TASK graph-backward
+  for (auto* n : order) n->grad.zeros(n->value.n_rows, n->value.n_cols);
+  order.back()->grad.fill(T(1));  // d root / d root = 1
+  for (auto it = order.rbegin(); it != order.rend(); ++it)
+    if ((*it)->backward_fn) (*it)->backward_fn();
+  // STUB
+  // (void)order;
+  // END TASK graph-backward
 }
 
 template <class T> std::size_t backward(const Var<T>& root) {
   const auto order = topological_order(root);
-  for (auto* n : order) n->grad.zeros(n->value.n_rows, n->value.n_cols);
-  root->grad.fill(T(1));
-  for (auto it = order.rbegin(); it != order.rend(); ++it)
-    if ((*it)->backward_fn) (*it)->backward_fn();
+  if (order.empty() || order.back() != root.get())
+    throw std::logic_error("graph::backward: topological_order did not end with the root");
+  backward_in_order(order);
   return order.size();
 }
 
@@ -285,6 +325,7 @@ template <class T> std::string to_dot(const Var<T>& root, const std::string& tit
   template Var<T> pow<T>(const Var<T>&, T);                                            \
   template Var<T> exp<T>(const Var<T>&);                                               \
   template Var<T> log<T>(const Var<T>&);                                               \
+  template Var<T> tanh<T>(const Var<T>&);                                              \
   template Var<T> activation<T>(const Var<T>&, Activation);                            \
   template Var<T> sum<T>(const Var<T>&);                                               \
   template Var<T> mean<T>(const Var<T>&);                                              \
@@ -293,6 +334,7 @@ template <class T> std::string to_dot(const Var<T>& root, const std::string& tit
   template Var<T> loss<T>(const Var<T>&, const arma::Mat<T>&, Loss);                   \
   template std::vector<Node<T>*> topological_order<T>(const Var<T>&);                  \
   template std::size_t backward<T>(const Var<T>&);                                     \
+  template void backward_in_order<T>(const std::vector<Node<T>*>&);                    \
   template std::string to_dot<T>(const Var<T>&, const std::string&);
 NNLAB_INST(float)
 NNLAB_INST(double)

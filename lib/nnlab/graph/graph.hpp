@@ -48,6 +48,7 @@ template <class T> Var<T> div(const Var<T>& a, const Var<T>& b);        // a / b
 template <class T> Var<T> pow(const Var<T>& a, T p);                    // a^p elementwise
 template <class T> Var<T> exp(const Var<T>& a);
 template <class T> Var<T> log(const Var<T>& a);
+template <class T> Var<T> tanh(const Var<T>& a);                        // tanh elementwise
 template <class T> Var<T> activation(const Var<T>& z, Activation g);    // g(z), softmax per column
 template <class T> Var<T> sum(const Var<T>& a);                         // 1 x 1
 template <class T> Var<T> mean(const Var<T>& a);                        // 1 x 1
@@ -64,8 +65,10 @@ template <class T> Var<T> operator/(const Var<T>& a, const Var<T>& b) { return d
 
 // Nodes reachable from root, every node after all of its inputs.
 template <class T> std::vector<Node<T>*> topological_order(const Var<T>& root);
-// Zero every gradient, seed d root/d root = 1, run every backward_fn in reverse order.
-// Returns the number of nodes visited.
+// Given the nodes in topological order (the root last): zero every gradient, seed
+// d root/d root = 1, run every backward_fn in reverse order.
+template <class T> void backward_in_order(const std::vector<Node<T>*>& order);
+// backward_in_order(topological_order(root)).  Returns the number of nodes visited.
 template <class T> std::size_t backward(const Var<T>& root);
 // Graphviz DOT: one box per node with op, label, shape, value and gradient (small ones in
 // full, larger ones as a norm), one edge per input.

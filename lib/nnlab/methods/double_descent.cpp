@@ -88,9 +88,12 @@ struct Fit {
   double tol = 0;
   struct Out { arma::mat W; arma::vec b; };
   Out weights(const arma::mat& Ytr, double lambda) const {  // W: k x p, b: k
-    arma::vec g(s.n_elem);
-    for (arma::uword i = 0; i < s.n_elem; ++i)
-      g[i] = lambda > 0 ? s[i] / (s[i] * s[i] + lambda) : (s[i] > tol ? 1 / s[i] : 0.0);
+    arma::vec g(s.n_elem, arma::fill::zeros);
+    if (lambda > 0) {
+      for (arma::uword i = 0; i < s.n_elem; ++i) g[i] = s[i] / (s[i] * s[i] + lambda);
+    } else {
+      g = min_norm_filter(s, tol);
+    }
     const arma::vec ybar = arma::mean(Ytr, 1);
     const arma::mat Yct = (Ytr.each_col() - ybar).t();  // n x k
     const arma::uword r = s.n_elem;
@@ -134,6 +137,16 @@ Fit fit(const arma::mat& Xtr, std::size_t p, std::uint64_t seed) {
 }
 }  // namespace
 
+arma::vec min_norm_filter(const arma::vec& s, double tol) {
+  arma::vec g(s.n_elem, arma::fill::zeros);
+  // TASK min-norm-lstsq
+  for (arma::uword i = 0; i < s.n_elem; ++i) g[i] = s[i] > tol ? 1 / s[i] : 0.0;
+  // STUB
+  // (void)tol;
+  // END TASK min-norm-lstsq
+  return g;
+}
+
 Model fit_model(const arma::mat& Xtr, const arma::mat& Ytr, std::size_t p, double ridge, std::uint64_t seed) {
   const Fit F = fit(Xtr, p, seed);
   const auto o = F.weights(Ytr, ridge);
@@ -141,6 +154,24 @@ Model fit_model(const arma::mat& Xtr, const arma::mat& Ytr, std::size_t p, doubl
 }
 
 arma::mat features(const Model& m, const arma::mat& X) { return phi({m.V, m.c}, X); }
+
+arma::mat predict(const Model& m, const arma::mat& X) {
+  arma::mat P = m.W * features(m, X);
+  P.each_col() += m.b;
+  return P;
+}
+
+arma::mat ensemble_average(const std::vector<arma::mat>& predictions) {
+  if (predictions.empty()) throw std::logic_error("dd::ensemble_average: no models");
+  arma::mat avg(arma::size(predictions[0]), arma::fill::zeros);
+  // TASK ensemble-average
+  avg = predictions[0];
+  for (std::size_t k = 1; k < predictions.size(); ++k) avg += predictions[k];
+  avg /= double(predictions.size());
+  // STUB
+  // END TASK ensemble-average
+  return avg;
+}
 
 namespace {
 std::uint64_t mix(std::uint64_t a, std::uint64_t b, std::uint64_t c) {  // a seed per (seed, point, member)
@@ -208,12 +239,12 @@ std::vector<Point> sweep(const Split& raw, const Options& o) {
       Cell c{mse(F.predict(Wb, D.Xtr), D.Ytr), mse(Pte, D.Yte), class_error(Pte, D.Yte), arma::norm(Wb.W, "fro"),
              F.condition(), 0, 0, lam};
       if (o.ensemble > 0) {  // the average of K independent models (member 0 is the one above)
-        arma::mat avg = Pte;
+        std::vector<arma::mat> members{Pte};
         for (int k = 1; k < o.ensemble; ++k) {
           const Fit G = fit(D.Xtr, p, mix(o.seed, t, std::uint64_t(k)));
-          avg += G.predict(G.weights(D.Ytr, lam), D.Xte);
+          members.push_back(G.predict(G.weights(D.Ytr, lam), D.Xte));
         }
-        avg /= double(o.ensemble);
+        const arma::mat avg = ensemble_average(members);
         c.ete = mse(avg, D.Yte);
         c.eerr = class_error(avg, D.Yte);
       }

@@ -65,6 +65,14 @@ struct Model {
 // and scales them first).  ridge = 0: minimum norm.
 Model fit_model(const arma::mat& Xtr, const arma::mat& Ytr, std::size_t p, double ridge, std::uint64_t seed);
 arma::mat features(const Model& m, const arma::mat& X);  // relu(V X + c), p x n
+arma::mat predict(const Model& m, const arma::mat& X);   // W features(X) + b, k x n
+
+// The minimum-norm least-squares fit through the SVD A = U diag(s) V': x = V diag(g) U' y with
+// g_i = 1/s_i where s_i > tol and 0 elsewhere (the pseudo-inverse's filter).  fit_model uses it
+// when ridge = 0.
+arma::vec min_norm_filter(const arma::vec& s, double tol);
+// An ensemble's prediction: the mean of its K members' predictions (all the same shape).
+arma::mat ensemble_average(const std::vector<arma::mat>& predictions);
 
 // mean over samples of the squared error summed over outputs
 double mse(const arma::mat& P, const arma::mat& Y);

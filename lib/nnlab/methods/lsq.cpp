@@ -60,8 +60,7 @@ struct Dot2 {
 }  // namespace
 
 NeuronProblem::NeuronProblem(arma::mat X, arma::vec y, Activation g) : X_(std::move(X)), y_(std::move(y)), g_(g) {
-  if (g_ != Activation::identity && g_ != Activation::sigmoid && g_ != Activation::tanh)
-    throw InputError("NeuronProblem: activation must be identity, sigmoid or tanh");
+  if (g_ == Activation::softmax) throw InputError("NeuronProblem: the activation must be elementwise (not softmax)");
   if (X_.n_rows != y_.n_elem) throw InputError("NeuronProblem: X and y have different numbers of rows");
   Xa_ = arma::join_rows(X_, arma::ones(X_.n_rows));
 }
@@ -70,24 +69,32 @@ void NeuronProblem::evaluate(const arma::vec& beta, arma::vec& r, arma::mat* J) 
   // z_k = w.x_k + b in twice the working precision (Dot2): near a solution the residual is the
   // small difference of large terms, and its rounding is all a Gauss-Newton step can correct.
   const arma::uword K = Xa_.n_rows, P = Xa_.n_cols;
-  arma::vec z(K), d(K);
-  r.set_size(K);
+  arma::vec z(K), r_identity(K);
   for (arma::uword k = 0; k < K; ++k) {
     Dot2 s;
     for (arma::uword j = 0; j < P; ++j) s.add(Xa_(k, j), beta[j]);
     z[k] = s.value();
-    if (g_ == Activation::identity) {
-      Dot2 e = s;
-      e.s = -e.s;
-      e.c = -e.c;
-      e.add(y_[k]);
-      r[k] = e.value();
-    } else {
-      r[k] = y_[k] - act::value(g_, z[k]);
-    }
-    d[k] = act::deriv(g_, z[k]);
+    Dot2 e = s;  // y_k - z_k, for g = identity
+    e.s = -e.s;
+    e.c = -e.c;
+    e.add(y_[k]);
+    r_identity[k] = e.value();
   }
-  if (J) *J = -(Xa_.each_col() % d);  // row k: -g'(z_k) [x_k', 1]
+  r.set_size(K);
+  if (J) J->set_size(K, P);
+  // TASK neuron-residual-jacobian
+  for (arma::uword k = 0; k < K; ++k) {
+    r[k] = y_[k] - act::value(g_, z[k]);  // r_k = y_k - g(w.x_k + b)
+    if (J) {
+      const double d = act::deriv(g_, z[k]);
+      for (arma::uword j = 0; j < P; ++j) (*J)(k, j) = -(Xa_(k, j) * d);  // row k: -g'(z_k) [x_k', 1]
+    }
+  }
+  // STUB
+  // r.zeros();
+  // if (J) J->zeros();
+  // END TASK neuron-residual-jacobian
+  if (g_ == Activation::identity) r = r_identity;  // the same residual, rounded once
 }
 
 void NeuronProblem::hessian_parts(const arma::vec& beta, arma::mat& JtJ, arma::mat& S) const {
@@ -289,9 +296,8 @@ Summary solve(const Problem& problem, arma::vec& beta, const Options& o) {
         break;
       }
       case Method::gauss_newton_normal:
-        // (J'J) delta = -J'r.  Forming J'J squares the condition number: cond(J'J) =
-        // cond(J)^2, so half of the significant digits are lost before solving.
-        ok = arma::solve(delta, J.t() * J, arma::vec(-g), arma::solve_opts::no_approx);
+        delta = gauss_newton_step(J, r);
+        ok = delta.n_elem == P;
         break;
       case Method::levenberg_marquardt: {
         // (J'J + lambda D) delta = -J'r  <=>  min || [J; sqrt(lambda D)] delta + [r; 0] ||
@@ -426,6 +432,18 @@ std::string Summary::table() const {
   std::snprintf(line, sizeof line, "status: %s after %d iterations; cost %.6e -> %.6e; at the solution rank(J) %zu, "
                 "cond(J) %.3e\n", name(status).c_str(), iterations, initial_cost, final_cost, rank, cond);
   return out + line;
+}
+
+arma::vec gauss_newton_step(const arma::mat& J, const arma::vec& r) {
+  arma::vec delta;
+  // TASK gauss-newton-step
+  // (J'J) delta = -J'r.  Forming J'J squares the condition number: cond(J'J) = cond(J)^2, so
+  // half of the significant digits are lost before solving.
+  if (!arma::solve(delta, J.t() * J, arma::vec(-(J.t() * r)), arma::solve_opts::no_approx)) delta.reset();
+  // STUB
+  // (void)J, (void)r;
+  // END TASK gauss-newton-step
+  return delta;
 }
 
 arma::vec linear_least_squares(const arma::mat& X, const arma::vec& y) {

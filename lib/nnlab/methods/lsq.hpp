@@ -42,7 +42,8 @@ class Problem {
 // row k of J = -g'(w.x_k + b) [x_k', 1].   beta = (w_1, ..., w_n, b).
 class NeuronProblem final : public Problem {
  public:
-  // X: K x n (one sample per row, as in the CSV), y: K.  g: identity, sigmoid or tanh.
+  // X: K x n (one sample per row, as in the CSV), y: K.  g: any elementwise activation (the
+  // lectures': identity, sigmoid, tanh).
   NeuronProblem(arma::mat X, arma::vec y, Activation g);
   std::size_t num_residuals() const override { return X_.n_rows; }
   std::size_t num_parameters() const override { return X_.n_cols + 1; }
@@ -163,6 +164,10 @@ struct Summary {
 };
 
 Summary solve(const Problem& problem, arma::vec& beta, const Options& options = {});
+
+// The lectures' Gauss-Newton step beta <- beta + delta, delta = -(J'J)^-1 J'r, solved on the
+// normal equations (Method::gauss_newton_normal); empty when J'J is singular.
+arma::vec gauss_newton_step(const arma::mat& J, const arma::vec& r);
 
 // The least-squares solution of the identity neuron, argmin ||y - [X 1] beta|| (solve_linear).
 arma::vec linear_least_squares(const arma::mat& X, const arma::vec& y);

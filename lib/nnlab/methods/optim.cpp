@@ -109,20 +109,24 @@ template <class T>
 T LineSearch<T>::step(Backend<T>& be, Network<T>& net, const arma::Mat<T>& X, const arma::Mat<T>& Y, Cache<T>& c,
                       Grads<T>& g) {
   ++this->t;
-  const T J = be.value_and_grad(net, X, Y, c, g);
-  double lambda = 1.0;
+  const T J = be.value_and_grad(net, X, Y, c, g);  // F(u) and grad F(u)
   trial_ = net;
-  for (int h = 0; h < 50; ++h, lambda /= 2) {
-    for (std::size_t l = 0; l < net.depth(); ++l) {
+  // TASK gd-line-search
+  double lambda = 1.0;
+  for (int h = 0; h < kMaxHalvings; ++h, lambda /= 2) {
+    for (std::size_t l = 0; l < net.depth(); ++l) {  // trial_ = u - lambda grad F(u)
       trial_.layers[l].W = net.layers[l].W - T(lambda) * g.dW[l];
       trial_.layers[l].b = net.layers[l].b - T(lambda) * g.db[l];
     }
-    if (be.value(trial_, X, Y, trial_cache_) < J) {
+    if (be.value(trial_, X, Y, trial_cache_) < J) {  // F decreased: take the step
       net = trial_;
       break;
     }
   }
   this->lr = T(lambda);
+  // STUB
+  // (void)X, (void)Y;
+  // END TASK gd-line-search
   return J;
 }
 

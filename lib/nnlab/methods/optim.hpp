@@ -86,10 +86,12 @@ template <class T = double> class Adam final : public GradientOptimizer<T> {
 };
 
 // Full-batch gradient descent with the lectures' backtracking line search: lambda = 1, halved
-// (at most 50 times) until J(theta - lambda grad) < J(theta); no decrease: theta stays.  lr is
-// the lambda of the last step.
+// (at most kMaxHalvings times) while J(theta - lambda grad) >= J(theta); no decrease: theta
+// stays.  lr is the lambda of the last step (2^-kMaxHalvings when none decreased J), so a step
+// evaluated J at 1 - log2(lr) trial points.
 template <class T = double> class LineSearch final : public Optimizer<T> {
  public:
+  static constexpr int kMaxHalvings = 50;
   LineSearch() { this->lr = T(1); }
   T step(Backend<T>& be, Network<T>& net, const arma::Mat<T>& X, const arma::Mat<T>& Y, Cache<T>& cache,
          Grads<T>& grads) override;
@@ -100,6 +102,18 @@ template <class T = double> class LineSearch final : public Optimizer<T> {
   Network<T> trial_;
   Cache<T> trial_cache_;
 };
+
+// The step of SGD fixed in advance (the lectures' lambda(t)): lambda(t) = lr0 / (1 + decay t),
+// t = 0, 1, 2, ...: sum_t lambda(t) = inf and sum_t lambda(t)^2 < inf, the conditions under
+// which SGD converges on a convex problem (Robbins and Monro).
+inline double decreasing_step(double lr0, double decay, double t) {
+  // TASK sgd-decreasing-step
+  return lr0 / (1 + decay * t);
+  // STUB
+  // (void)lr0, (void)decay, (void)t;
+  // return 0;
+  // END TASK sgd-decreasing-step
+}
 
 // "sgd", "momentum", "adam" with learning rate lr, or "gd-linesearch"; InputError otherwise.
 template <class T = double> std::unique_ptr<Optimizer<T>> make(const std::string& name, T lr);

@@ -20,24 +20,39 @@ Network<double> net_of(std::vector<Layer<double>> layers) {
 }  // namespace
 
 Network<double> abs_net() {
+  // TASK relu-abs-l1
   return net_of({layer(Activation::relu, arma::mat{1.0, -1.0}.t(), arma::vec(2, arma::fill::zeros)),
                  layer(Activation::identity, arma::mat{1.0, 1.0}, arma::vec{0.0})});
+  // STUB
+  // return net_of({layer(Activation::relu, arma::mat(2, 1, arma::fill::zeros), arma::vec(2, arma::fill::zeros)),
+  //                layer(Activation::identity, arma::mat(1, 2, arma::fill::zeros), arma::vec{0.0})});
+  // END TASK relu-abs-l1
 }
 
 Network<double> l1_norm_net(std::size_t D) { return l1_dist_net(arma::vec(D, arma::fill::zeros)); }
 
 Network<double> l1_dist_net(const arma::vec& q) {
   const std::size_t D = q.n_elem;
+  // TASK relu-abs-l1
   const arma::mat I = arma::eye(D, D);
   return net_of({layer(Activation::relu, arma::join_cols(I, -I), arma::join_cols(arma::vec(-q), q)),
                  layer(Activation::identity, arma::mat(1, 2 * D, arma::fill::ones), arma::vec{0.0})});
+  // STUB
+  // return net_of({layer(Activation::relu, arma::mat(2 * D, D, arma::fill::zeros), arma::vec(2 * D, arma::fill::zeros)),
+  //                layer(Activation::identity, arma::mat(1, 2 * D, arma::fill::zeros), arma::vec{0.0})});
+  // END TASK relu-abs-l1
 }
 
 Network<double> pseudo_dirac_net(const arma::vec& q) {
   const std::size_t D = q.n_elem;
+  // TASK relu-pseudo-dirac
   const arma::mat I = arma::eye(D, D);
   return net_of({layer(Activation::relu, arma::join_cols(I, -I), arma::join_cols(arma::vec(-q), q)),
                  layer(Activation::relu, arma::mat(1, 2 * D, arma::fill::value(-1.0)), arma::vec{1.0})});
+  // STUB
+  // return net_of({layer(Activation::relu, arma::mat(2 * D, D, arma::fill::zeros), arma::vec(2 * D, arma::fill::zeros)),
+  //                layer(Activation::relu, arma::mat(1, 2 * D, arma::fill::zeros), arma::vec{0.0})});
+  // END TASK relu-pseudo-dirac
 }
 
 Network<double> memorize_net(const arma::mat& X, const arma::vec& y, const std::string& src) {
@@ -61,8 +76,11 @@ Network<double> memorize_net(const arma::mat& X, const arma::vec& y, const std::
     if (!row_less(idx[k - 1], idx[k]))
       throw InputError(src + ": lines " + std::to_string(std::min(idx[k - 1], idx[k]) + 1) + " and " +
                        std::to_string(std::max(idx[k - 1], idx[k]) + 1) + " hold the same point");
-  arma::mat W1(2 * N * D, D, arma::fill::zeros), W2(N, 2 * N * D, arma::fill::zeros);
-  arma::vec b1(2 * N * D), b2(N, arma::fill::ones);
+  // Layer 1 (2ND relu), layer 2 (N relu), layer 3 (1 identity); block n of layer 1 is rows
+  // 2Dn .. 2Dn + 2D - 1.
+  arma::mat W1(2 * N * D, D, arma::fill::zeros), W2(N, 2 * N * D, arma::fill::zeros), W3(1, N, arma::fill::zeros);
+  arma::vec b1(2 * N * D, arma::fill::zeros), b2(N, arma::fill::zeros);
+  // TASK relu-memorizer
   for (std::size_t n = 0; n < N; ++n)
     for (std::size_t d = 0; d < D; ++d) {
       const std::size_t p = 2 * D * n + d, m = 2 * D * n + D + d;  // +(x_d - x_nd), -(x_d - x_nd)
@@ -72,8 +90,13 @@ Network<double> memorize_net(const arma::mat& X, const arma::vec& y, const std::
       b1[m] = X(n, d);
       W2(n, p) = W2(n, m) = -1;  // 1 - ||x - x_n||_1
     }
+  b2.ones();
+  W3 = y.t();
+  // STUB
+  // (void)y;
+  // END TASK relu-memorizer
   return net_of({layer(Activation::relu, W1, b1), layer(Activation::relu, W2, b2),
-                 layer(Activation::identity, arma::mat(y.t()), arma::vec{0.0})});
+                 layer(Activation::identity, W3, arma::vec{0.0})});
 }
 
 Zhang zhang_net(const arma::mat& X, const arma::vec& y, std::uint64_t seed) {

@@ -118,28 +118,35 @@ Svm svm_exact(const arma::mat& X, const arma::vec& y) {
   return best;
 }
 
+void hinge_sgd_step(arma::vec& w, double& b, const arma::vec& x, double y, double lambda, std::uint64_t t) {
+  // TASK hinge-sgd-step
+  double m = b;  // y (w.x + b)
+  for (arma::uword d = 0; d < w.n_elem; ++d) m += w[d] * x[d];
+  m *= y;
+  const double eta = 1.0 / (lambda * double(t));
+  const double decay = 1.0 - 1.0 / double(t);  // 1 - eta lambda: the gradient of (lambda/2)||w||^2
+  for (arma::uword d = 0; d < w.n_elem; ++d) w[d] *= decay;
+  if (m < 1) {  // the hinge is active: its subgradient is -y [x; 1]
+    for (arma::uword d = 0; d < w.n_elem; ++d) w[d] += eta * y * x[d];
+    b += eta * y;
+  }
+  // STUB
+  // (void)w, (void)b, (void)x, (void)y, (void)lambda, (void)t;
+  // END TASK hinge-sgd-step
+}
+
 Svm svm_sgd(const arma::mat& X, const arma::vec& y, double lambda, std::uint64_t steps, std::uint64_t seed,
             SgdTrace* trace) {
   check_labels(X, y, "svm_sgd");
-  const std::size_t N = X.n_rows, D = X.n_cols;
+  const std::size_t N = X.n_rows;
   std::mt19937_64 rng(seed);
   std::uniform_int_distribution<std::size_t> pick(0, N - 1);
-  std::vector<double> w(D, 0.0);
+  arma::vec w(X.n_cols, arma::fill::zeros);
   double b = 0;
   std::uint64_t next_log = 1;
   for (std::uint64_t t = 1; t <= steps; ++t) {
     const std::size_t n = pick(rng);
-    const double* x = X.colptr(0) + n;  // X(n, d) = x[d * N]
-    double m = b;
-    for (std::size_t d = 0; d < D; ++d) m += w[d] * x[d * N];
-    m *= y[n];
-    const double eta = 1.0 / (lambda * double(t));
-    const double decay = 1.0 - 1.0 / double(t);  // 1 - eta lambda
-    for (std::size_t d = 0; d < D; ++d) w[d] *= decay;
-    if (m < 1) {  // the hinge is active: its subgradient is -y_n [x_n; 1]
-      for (std::size_t d = 0; d < D; ++d) w[d] += eta * y[n] * x[d * N];
-      b += eta * y[n];
-    }
+    hinge_sgd_step(w, b, X.row(n).t(), y[n], lambda, t);
     if (trace && (t == next_log || t == steps)) {
       double ww = 0;
       for (double v : w) ww += v * v;
@@ -149,7 +156,7 @@ Svm svm_sgd(const arma::mat& X, const arma::vec& y, double lambda, std::uint64_t
     }
   }
   Svm s;
-  s.w = arma::vec(w);
+  s.w = w;
   s.b = b;
   s.margin = 1 / arma::norm(s.w);
   return s;

@@ -45,6 +45,9 @@ Svm svm_exact(const arma::mat& X, const arma::vec& y);
 // + (lambda/2) ||w||^2  (b not regularised).  Step 1/(lambda t) on one random sample:
 //   w <- (1 - 1/t) w + [y_n (w.x_n + b) < 1] y_n x_n / (lambda t),   b likewise without decay.
 // For separable data and lambda <= 1/(N max alpha*) the minimiser is the hard-margin SVM.
+// One step t >= 1 of it on the sample (x, y):  eta = 1/(lambda t),
+//   w <- (1 - 1/t) w + [y (w.x + b) < 1] eta y x,   b <- b + [y (w.x + b) < 1] eta y.
+void hinge_sgd_step(arma::vec& w, double& b, const arma::vec& x, double y, double lambda, std::uint64_t t);
 struct SgdTrace { std::vector<double> step, margin; };
 Svm svm_sgd(const arma::mat& X, const arma::vec& y, double lambda, std::uint64_t steps, std::uint64_t seed,
             SgdTrace* trace = nullptr);

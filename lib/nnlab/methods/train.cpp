@@ -73,7 +73,7 @@ using clk = std::chrono::steady_clock;
 double lr_at(const Options& o, double lr0, int epoch) {
   switch (o.schedule) {
     case Schedule::constant: return lr0;
-    case Schedule::inverse: return lr0 / (1 + o.decay * epoch);
+    case Schedule::inverse: return optim::decreasing_step(lr0, o.decay, epoch);
     case Schedule::step: return lr0 * std::pow(o.gamma, epoch / std::max(o.step_size, 1));
   }
   return lr0;
