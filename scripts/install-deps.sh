@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages nnlab needs -- only the missing ones, so it is fast (a few
 # dpkg queries) when everything is present.  Idempotent.  Needs root or sudo to install.
-#   scripts/install-deps.sh            build, test, labs, plots
+#   scripts/install-deps.sh            build, test, labs, plots, the report's check
 #   scripts/install-deps.sh --reference   also PyTorch, NumPy, SciPy (the independent reference
 #                                          checks, ctest -L reference; skipped without them)
 set -euo pipefail
@@ -16,6 +16,7 @@ pkgs=(
   clang libclang-rt-14-dev                    # libFuzzer targets
   dataset-fashion-mnist zlib1g-dev            # the real data set, read from its .gz files
   libopenmpi-dev openmpi-bin                  # MPI: data-parallel training, distributed sweeps
+  chromium                                    # the labs' report opened headless (scripts/check-report.sh)
 )
 if [[ "${1:-}" == "--reference" ]]; then pkgs+=(python3-torch python3-numpy python3-scipy); fi
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main command of README.md: install what is missing, build (release), run every lab,
-# then regenerate every figure from the CSV the labs wrote.  Results go to results/.
+# then regenerate every figure from the CSV the labs wrote and write the report
+# results/index.html (every lab's sheet and figures on one page).  Results go to results/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${NNLAB_JOBS:-2}
@@ -15,14 +16,15 @@ for lab in build/release/labs/lab*; do
   echo
   echo "################ $(basename "$lab")"
   start=$(date +%s%N)
-  if ! "$lab"; then failed+=("$(basename "$lab")"); fi
+  if ! scripts/run-lab.sh "$lab"; then failed+=("$(basename "$lab")"); fi
   ms=$((($(date +%s%N) - start) / 1000000))
   printf '(%s: %d.%03d s)\n' "$(basename "$lab")" $((ms / 1000)) $((ms % 1000))
 done
 echo
 scripts/plots.sh
+scripts/report.sh
 if ((${#failed[@]})); then
   echo "run-all: FAILED labs: ${failed[*]}"
   exit 1
 fi
-echo "run-all: every lab ran; results and figures are in results/"
+echo "run-all: every lab ran; results and figures are in results/, the report is results/index.html"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command of README.md (and exactly what .ci/run runs):
 # install what is missing, build, run the whole test suite with OpenMP on and with it off,
-# then fuzz the three input readers (model, CSV, checkpoint) for a bounded time.
+# grade three fresh exercise kits (every stub fails, each task alone), then fuzz the three
+# input readers (model, CSV, checkpoint) for a bounded time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${NNLAB_JOBS:-2}
@@ -20,6 +21,10 @@ for preset in ci ci-noomp; do
     exit 8
   fi
 done
+echo "== test.sh: exercise kits: all tasks stubbed, then every other task (each stub fails, each task alone)"
+t0=$SECONDS
+tests/exercises/kit_test.sh
+echo "== test.sh: exercise kits graded in $((SECONDS - t0)) s"
 echo "== test.sh: fuzzing the model, CSV and checkpoint readers (${NNLAB_FUZZ_SECONDS:-30} s each)"
 cmake --preset fuzz -DNNLAB_FUZZ_SECONDS="${NNLAB_FUZZ_SECONDS:-30}" >/dev/null
 t0=$SECONDS
