@@ -213,7 +213,8 @@ Result grade(const std::string& task, int timeout) {
     return {task, false, "check '" + running + "' crashed: signal " + std::to_string(sig) + " (" + strsignal(sig) +
                              (sig == SIGSEGV ? "; an index out of range or an empty vector?" : "") + ")"};
   }
-  if (last.rfind("OK ", 0) == 0) return {task, true, std::to_string(checks.size()) + " checks passed"};
+  if (last.rfind("OK ", 0) == 0)
+    return {task, true, std::to_string(checks.size()) + (checks.size() == 1 ? " check passed" : " checks passed")};
   if (last.rfind("FAIL ", 0) == 0) return {task, false, running + ": " + last.substr(5)};
   return {task, false, "check '" + running + "' ended the process (exit status " +
                            std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + ")"};
