@@ -15,8 +15,26 @@ using namespace nnlab;
 int main() {
   lab::Sheet s("06_activations", "Activations and their derivatives");
   s.say("A layer computes Z = W A_prev + b and then A = g(Z), with g applied to every entry\n"
-        "(softmax: to every column).  Backpropagation needs g'(Z): dZ = dA o g'(Z).  The lectures\n"
-        "list PyTorch's activations; nnlab has all of them with PyTorch's constants.");
+        "(softmax: to every column).  Backpropagation needs g'(Z): dZ = dA o g'(Z).");
+
+  s.section("0. The notes' list of PyTorch's activations");
+  {
+    s.say("The introduction lists: relu, elu, leaky-relu, sigmoide, arctan, hard sigmoid, hard arctan,\n"
+          "prelu, relu6, rrelu, celu, selu, gelu, hard shrink, soft shrink, log sigmoid, soft sign, tanh,\n"
+          "tanhshrink.  In nnlab (PyTorch's names and constants; 'hard arctan' is PyTorch's hardtanh):");
+    const char* listed[] = {"relu", "elu", "leaky_relu", "sigmoid", "atan", "hardsigmoid", "hardtanh",
+                            "relu6", "rrelu", "celu", "selu", "gelu", "hardshrink", "softshrink",
+                            "logsigmoid", "softsign", "tanh", "tanhshrink"};
+    int found = 0;
+    for (const char* n : listed) found += activation_from_name(n).has_value();
+    s.check("18 of the 19 are nnlab activations", found == 18);
+    s.check("prelu is not one of them", !activation_from_name("prelu").has_value());
+    s.say("prelu(x) = max(0, x) + a min(0, x) is a leaky ReLU whose slope a is learned: a parameter of\n"
+          "its own, trained with W and b.  nnlab's model holds only the weights and biases of each layer\n"
+          "(every activation here is a fixed function), so prelu is left out; with a fixed a it is\n"
+          "leaky_relu (a = 0.01) or rrelu in evaluation (a = 11/48).  Besides the list, nnlab has\n"
+          "identity, softplus and softmax.");
+  }
 
   s.section("1. The logistic function and tanh");
   s.say("sigma(x) = 1/(1 + e^-x) and tanh(x) = (e^x - e^-x)/(e^x + e^-x) are the same curve,\n"

@@ -95,6 +95,11 @@ int main() {
   }
 
   s.section("3. The sigmoid neuron from beta = 0, four methods");
+  s.say("Columns: |step| = ||beta_k - beta_{k-1}||; then LM's damping lambda, or gradient descent's\n"
+        "step lambda in beta - lambda grad f (0.5 fixed, or the line search's: 1 halved while f does not\n"
+        "decrease), or for Gauss-Newton the fraction of its step taken (1 unless it backtracks); the\n"
+        "gain ratio is the actual decrease of f over the decrease the linear model r + J delta predicts\n"
+        "(1: the model is exact; not used by gradient descent, shown as 0).");
   struct M { Method m; const char* file; };
   const M methods[] = {{Method::gauss_newton, "gn"}, {Method::levenberg_marquardt, "lm"},
                        {Method::gradient_descent, "gd"}, {Method::gradient_descent_ls, "gdls"}};
@@ -136,6 +141,33 @@ int main() {
       }
       if (std::string(cas) == "noisy" && m.m == Method::levenberg_marquardt)
         s.check_close("noisy: LM reaches the GN minimum", sum.final_cost, f_gn, 1e-12);
+      if (std::string(cas) == "noisy" && m.m == Method::gauss_newton) {
+        // A gain ratio far from 1 only where f no longer changes beyond its own rounding.
+        bool noise_only = true;
+        int wild = 0, first = 0;
+        std::string ratios;
+        for (std::size_t i = 1; i < sum.history.size(); ++i) {
+          const auto& h = sum.history[i];
+          if (h.gain_ratio != 0 && std::abs(h.gain_ratio - 1) > 0.5) {
+            if (!wild++) first = h.iter;
+            ratios += (ratios.empty() ? "" : ", ") + lab::fmt(h.gain_ratio, 1);
+            noise_only = noise_only && std::abs(sum.history[i - 1].cost - h.cost) <= 16 * 2.2e-16 * h.cost;
+          }
+        }
+        s.say("  From iteration " + std::to_string(first) + " on the gain ratios (" + ratios + ") are noise: f has\n"
+              "  reached its minimum to the last bits (|f_k - f_{k-1}| ~ eps f ~ 1e-17), and the predicted\n"
+              "  decrease, ~ |step|^2, is far below that rounding; the solver goes on until the gradient is small.");
+        s.check("every gain ratio off by more than 0.5 (" + std::to_string(wild) +
+                    " here) comes where |f_k - f_{k-1}| <= 16 eps f",
+                wild > 0 && noise_only);
+      }
+      if (m.m == Method::gradient_descent_ls && sum.status == Status::line_search_failed) {
+        s.say("  line_search_failed: the notes' loop 'while F(u - lambda grad) >= F(u): lambda = lambda/2'\n"
+              "  never ends once no lambda decreases F, which happens in floating point at the minimum,\n"
+              "  where F(u - lambda grad) and F(u) are equal to the last bit.  The solver stops after 60\n"
+              "  halvings and says so; the point is the minimum to round-off:");
+        s.check_close("  cost when the line search failed = the GN minimum", sum.final_cost, f_gn, 1e-12);
+      }
       // Iterations to come within 1e-8 (relative) of the final GN cost (or of 1e-20 when exact).
       const double target = std::string(cas) == "exact" ? 1e-20 : f_gn * (1 + 1e-8);
       int reach = -1;

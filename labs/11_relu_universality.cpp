@@ -61,7 +61,8 @@ int main() {
   };
   const arma::rowvec ytr = label(Xtr), yte = label(Xte);
   const auto mem = memorize_net(Xtr.t(), ytr.t());
-  s.show("N (training points), D", double(Ntr));
+  s.show("N (training points)", double(Ntr));
+  s.show("D (dimension)", double(Xtr.n_rows));
   s.show("neurons of the memoriser (2ND + N + 1 = 401)", double(mem.n_neurons()));
   s.check("2ND + N + 1 neurons", mem.n_neurons() == 2 * Ntr * 2 + Ntr + 1);
   for (BackendKind k : kAllBackends)

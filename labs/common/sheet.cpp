@@ -55,7 +55,17 @@ bool Sheet::check(const std::string& claim, bool ok) {
 bool Sheet::check_close(const std::string& claim, double got, double want, double rel_tol, double abs_tol) {
   const double err = std::abs(got - want);
   const bool ok = std::isfinite(got) && err <= std::max(abs_tol, rel_tol * std::abs(want));
-  return check(claim + "   (" + fmt(got, 12) + " vs " + fmt(want, 12) + ", |diff| " + fmt(err, 3) + ")", ok);
+  return check(claim + "   (got " + fmt(got, 12) + ", expected " + fmt(want, 12) + ", |difference| " + fmt(err, 3) + ")", ok);
+}
+
+bool Sheet::check_equal(const std::string& claim, const arma::mat& got, const arma::mat& want, double abs_tol) {
+  if (got.n_rows != want.n_rows || got.n_cols != want.n_cols)
+    return check(claim + "   (shapes " + std::to_string(got.n_rows) + "x" + std::to_string(got.n_cols) + " and " +
+                     std::to_string(want.n_rows) + "x" + std::to_string(want.n_cols) + ")",
+                 false);
+  const double err = got.n_elem ? arma::abs(got - want).max() : 0;
+  return check(claim + "   (largest difference " + fmt(err, 3) + " over " + std::to_string(got.n_elem) + " entries)",
+               std::isfinite(err) && err <= abs_tol);
 }
 
 std::string Sheet::path(const std::string& file) const {

@@ -24,6 +24,9 @@ class Sheet {
   // A claim the lab verifies: printed as [ok] or [FAIL]; failures make finish() return 1.
   bool check(const std::string& claim, bool ok);
   bool check_close(const std::string& claim, double got, double want, double rel_tol, double abs_tol = 0);
+  // Two matrices equal entry by entry to abs_tol (same shape required); prints the largest
+  // difference.
+  bool check_equal(const std::string& claim, const arma::mat& got, const arma::mat& want, double abs_tol);
   // Where this lab's CSV and PNG go (results/<id>/); notes a file written there.
   std::string path(const std::string& file) const;
   void wrote(const std::string& path);

@@ -13,7 +13,7 @@ set title "test and train MSE (10% label noise, 3 trials)"
 set logscale y
 plot dir."/main.csv" u 1:3 skip 1 w lp pt 7 ps 0.5 lw 2 t "test, one model", \
      dir."/ensemble.csv" u 1:7 skip 1 w lp pt 5 ps 0.8 lw 2 t "test, ensemble of 8", \
-     dir."/main.csv" u 1:($2 > 1e-12 ? $2 : 1/0) skip 1 w lp pt 3 ps 0.5 lw 1 t "train (0 beyond p = n)"
+     dir."/main.csv" u 1:($2 > 1e-12 ? $2 : 1/0) skip 1 w lp pt 3 ps 0.5 lw 1 t "train (not drawn where 0: from the threshold on)"
 unset logscale y
 set title "test classification error"
 plot dir."/main.csv" u 1:4 skip 1 w lp pt 7 ps 0.5 lw 2 t "one model", dir."/ensemble.csv" u 1:8 skip 1 w lp pt 5 ps 0.8 lw 2 t "ensemble of 8"

@@ -10,7 +10,7 @@ set arrow 1 from 300, graph 0 to 300, graph 1 nohead dt 2 lc rgb "gray40"
 set title "MSE (test and train)"
 set logscale y
 set key top right
-plot dir."/sweep.csv" u 1:3 skip 1 w lp pt 7 ps 0.6 lw 2 t "test", dir."/sweep.csv" u 1:($2 > 1e-12 ? $2 : 1/0) skip 1 w lp pt 5 ps 0.6 lw 2 t "train (0 beyond n)"
+plot dir."/sweep.csv" u 1:3 skip 1 w lp pt 7 ps 0.6 lw 2 t "test", dir."/sweep.csv" u 1:($2 > 1e-12 ? $2 : 1/0) skip 1 w lp pt 5 ps 0.6 lw 2 t "train (not drawn where 0: from the threshold on)"
 unset logscale y
 set title "test classification error"
 set key off

@@ -260,6 +260,7 @@ Summary solve(const Problem& problem, arma::vec& beta, const Options& o) {
   if (beta.n_elem != P) throw InputError("lsq::solve: beta has " + std::to_string(beta.n_elem) +
                                          " entries, the problem has " + std::to_string(P) + " parameters");
   Summary s;
+  s.method = o.method;
   arma::vec r, r_new, g;
   arma::mat J;
   problem.evaluate(beta, r, &J);
@@ -376,7 +377,8 @@ Summary solve(const Problem& problem, arma::vec& beta, const Options& o) {
       if (h == 60) { s.status = Status::line_search_failed; break; }
     }
     if (o.method != Method::levenberg_marquardt) {
-      s.history.push_back({it, 0, 0, 0, alpha, !gd && predicted > 0 ? (f - f_new) / (alpha * predicted) : 0, accept});
+      s.history.push_back({it, 0, 0, 0, o.method == Method::gradient_descent ? alpha * o.step : alpha,
+                           !gd && predicted > 0 ? (f - f_new) / (alpha * predicted) : 0, accept});
       s.history.back().min_norm = min_norm;
       s.history.back().rank = rank;
       s.history.back().cond = cond;
@@ -413,8 +415,11 @@ Summary solve(const Problem& problem, arma::vec& beta, const Options& o) {
 std::string Summary::table() const {
   std::string out;
   char line[200];
+  const char* col = method == Method::levenberg_marquardt ? "damping"
+                    : method == Method::gradient_descent || method == Method::gradient_descent_ls ? "step"
+                                                                                                  : "fraction";
   std::snprintf(line, sizeof line, "%5s %14s %12s %12s %10s %11s %5s %10s %s\n", "iter", "cost", "|gradient|",
-                "|step|", "lambda", "gain ratio", "rank", "cond(J)", "");
+                "|step|", col, "gain ratio", "rank", "cond(J)", "");
   out += line;
   for (const auto& h : history) {
     char rk[24] = "", cd[24] = "";

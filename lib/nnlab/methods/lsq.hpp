@@ -144,7 +144,9 @@ struct Iteration {
   double cost = 0;          // f at the iterate after this iteration
   double grad_norm = 0;     // ||J'r||_2 there
   double step_norm = 0;     // ||beta_k - beta_{k-1}||_2 (0 for a rejected LM step and at the start)
-  double lambda = 0;        // LM damping used for this step (line-search factor for GN/GD)
+  double lambda = 0;        // LM: the damping used for this step; gradient descent: the step lambda
+                            // in beta - lambda grad f; Gauss-Newton, Newton: the fraction of the step
+                            // taken (1, or less after backtracking).  table() names the column so.
   double gain_ratio = 0;    // actual / predicted decrease of f (LM and GN); 0 at the start
   bool accepted = true;
   bool min_norm = false;    // GN: J rank-deficient, the step was the least-norm one (-J^+ r, SVD)
@@ -154,13 +156,16 @@ struct Iteration {
 };
 
 struct Summary {
+  Method method = Method::gauss_newton;
   double initial_cost = 0, final_cost = 0;
   int iterations = 0;
   std::size_t rank = 0;  // of J at the solution (rank_and_cond)
   double cond = 0;       // cond(J) at the solution: largest over smallest singular value, inf below full rank
   Status status = Status::hit_max_iterations;
   std::vector<Iteration> history;
-  std::string table() const;  // Ceres-style iteration table
+  // Ceres-style iteration table; its `lambda` column is headed damping (LM), step (gradient
+  // descent) or fraction (Gauss-Newton, Newton).
+  std::string table() const;
 };
 
 Summary solve(const Problem& problem, arma::vec& beta, const Options& options = {});
