@@ -20,37 +20,63 @@ using namespace nnlab;
 int main() {
   lab::Sheet s("07_softmax_classifier", "Softmax classification: gradients, L1/L2, spirals and Fashion-MNIST");
 
-  s.section("1. One sample by hand: dL/do = softmax(o) - onehot(y)");
+  s.section("1. The TD, question by question (one sample, d = 2 inputs, d_h = 5, m = 3 classes)");
   const auto net0 = random_network<double>({2, 5, 3}, {Activation::relu, Activation::softmax}, Loss::ce, 7, 0.8);
   const arma::vec x = {0.7, -1.2};
-  const arma::uword cls = 2;
+  const arma::uword y = 3;            // the TD's classes are 1..m
+  const arma::uword cls = y - 1;      // the index of class y, from 0 (TD #8: np.eye(m)[y - 1])
   arma::vec onehot(3, arma::fill::zeros);
   onehot[cls] = 1;
-  const arma::vec z = net0.layers[0].W * x + net0.layers[0].b, h = arma::clamp(z, 0, arma::datum::inf);
-  const arma::vec o = net0.layers[1].W * h + net0.layers[1].b;
+  const arma::mat& W1 = net0.layers[0].W;
+  const arma::mat& W2 = net0.layers[1].W;
+  std::printf("  #1 h^a = b(1) + W(1) x, W(1) %zux%zu (d_h x d), b(1) in R^%zu;  h^a_j = b(1)_j + sum_k W(1)_jk x_k\n",
+              std::size_t(W1.n_rows), std::size_t(W1.n_cols), std::size_t(net0.layers[0].b.n_elem));
+  const arma::vec z = W1 * x + net0.layers[0].b, h = arma::clamp(z, 0, arma::datum::inf);
+  double hj = net0.layers[0].b[1];
+  for (arma::uword k = 0; k < 2; ++k) hj += W1(1, k) * x[k];
+  s.check_close("     h^a_2 by the sum = entry 2 of the matrix form", hj, z[1], 1e-15);
+  std::printf("     h^s = relu(h^a)\n  #2 W(2) %zux%zu (m x d_h), b(2) in R^%zu, o^a = b(2) + W(2) h^s\n", std::size_t(W2.n_rows),
+              std::size_t(W2.n_cols), std::size_t(net0.layers[1].b.n_elem));
+  const arma::vec o = W2 * h + net0.layers[1].b;
   const arma::vec p = arma::exp(o - o.max()) / arma::accu(arma::exp(o - o.max()));
+  s.show("#3 o^s = softmax(o^a), shown as a row", arma::mat(p.t()));
+  s.check("   every o^s_k > 0 and they sum to 1 (a distribution P(Y = k | x))", arma::all(p > 0) && std::abs(arma::accu(p) - 1) < 1e-15);
+  const double lse = o.max() + std::log(arma::accu(arma::exp(o - o.max())));
+  s.check_close("#4 L = -log o^s_y = log(sum_i exp(o^a_i)) - o^a_y (y = 3)", -std::log(p[cls]), lse - o[cls], 1e-14);
+  std::printf("  #5 R = (1/n) sum_i L(x^(i), y^(i)), Theta = {W(1), b(1), W(2), b(2)},\n"
+              "     n_theta = d_h d + d_h + m d_h + m = %zu\n", std::size_t(5 * 2 + 5 + 3 * 5 + 3));
+  s.check("     = the library's parameter count", net0.n_params() == 5 * 2 + 5 + 3 * 5 + 3);
+  s.say("  #6 gradient descent: initialise theta; repeat: theta <- theta - eta (1/n) sum_i dL(x^(i), y^(i))/dtheta\n"
+        "     (sections 3 and 4 run it, with Adam's update)");
   const arma::vec dLdo = p - onehot;
-  const arma::vec dLdh = net0.layers[1].W.t() * dLdo;
-  const arma::vec dLdz = dLdh % arma::conv_to<arma::vec>::from(z > 0);
-  const arma::mat dLdW1 = dLdz * x.t();
-  const arma::vec dLdx = net0.layers[0].W.t() * dLdz;
-  s.show("p = softmax(o)", arma::mat(p.t()));
-  s.show("dL/do = p - onehot(y), y = 3", arma::mat(dLdo.t()));
+  s.show("#7 dL/do^a = o^s - onehot_m(y), shown as a row", arma::mat(dLdo.t()));
   auto L_of_o = [&](const arma::vec& oo) { return -(oo[cls] - oo.max() - std::log(arma::accu(arma::exp(oo - oo.max())))); };
   double e = 0;
   for (int k = 0; k < 3; ++k)
     e = std::max(e, std::abs(dLdo[k] - fd_central([&](double v) { arma::vec oo = o; oo[k] = v; return L_of_o(oo); }, o[k], 1e-3, 4)));
-  s.check("dL/do matches central differences (1e-10)", e <= 1e-10);
+  s.check("   dL/do^a matches central differences (1e-10)", e <= 1e-10);
+  arma::mat eye3 = arma::eye(3, 3);
+  s.check_equal("#8 numpy: o_s - np.eye(m)[y - 1]: row y - 1 of the identity is onehot(y)", arma::mat(p - eye3.col(y - 1)), dLdo, 0);
+  const arma::vec dLdh = W2.t() * dLdo;
+  s.show("#11-12 dL/dh^s = W(2)' (o^s - onehot), d_h x 1, shown as a row (numpy W2.T @ grad_oa)", arma::mat(dLdh.t()));
+  s.check_close("       entry 1 = sum_k o^s_k W(2)_k1 - W(2)_y1", dLdh[0], arma::dot(p, W2.col(0)) - W2(cls, 0), 1e-15);
+  arma::vec dLdz = dLdh % arma::conv_to<arma::vec>::from(z > 0);
+  dLdz.transform([](double v) { return v == 0 ? 0.0 : v; });  // -0 from a negative times 0, shown as 0
+  s.show("#13-14 dL/dh^a = dL/dh^s o 1{h^a > 0}, shown as a row (np.multiply(grad_hs, h_a > 0))", arma::mat(dLdz.t()));
+  const arma::mat dLdW1 = dLdz * x.t();
+  const arma::vec dLdx = W1.t() * dLdz;
+  s.show("#15-16 dL/dW(1) = dL/dh^a x' (np.outer(grad_ha, x)), d_h x d", dLdW1);
+  s.say("       dL/db(1) = dL/dh^a;  #17 dL/dx = W(1)' dL/dh^a");
   Cache<double> c;
   Grads<double> g;
   make_backend<double>(BackendKind::graph)->value_and_grad(net0, arma::mat(x), arma::mat(onehot), c, g, true);
-  s.show("dL/dW1 (hand: (dL/dh o relu'(z)) x')", dLdW1);
-  s.check("dL/dW1, dL/db1, dL/dx by hand = the graph backend's (1e-15)",
+  s.check("dL/dW(1), dL/db(1), dL/dx by hand = the graph backend's (1e-15)",
           arma::norm(g.dW[0] - dLdW1, "inf") <= 1e-15 && arma::norm(g.db[0] - dLdz, "inf") <= 1e-15 &&
               arma::norm(g.dX - dLdx, "inf") <= 1e-15);
-  s.check("dL/dW2 = dL/do h'", arma::norm(g.dW[1] - dLdo * h.t(), "inf") <= 1e-15);
+  s.check("dL/dW(2) = (o^s - onehot) h^s', dL/db(2) = o^s - onehot",
+          arma::norm(g.dW[1] - dLdo * h.t(), "inf") <= 1e-15 && arma::norm(g.db[1] - dLdo, "inf") <= 1e-15);
 
-  s.section("2. L1 and L2: the gradient gains l1 sign(W) + 2 l2 W (biases untouched)");
+  s.section("2. #18 L1 and L2: the gradient gains l1 sign(W) + 2 l2 W (biases untouched)");
   Network<double> reg = net0;
   reg.l1 = 0.01;
   reg.l2 = 0.05;

@@ -22,7 +22,8 @@ int main() {
   s.section("1. Is there a plane?  A linear program answers, with a proof either way");
   s.say("Find w, b with y_n (w.x_n + b) > 0 for all n.  Scaling makes > 0 into >= 1, so solve\n"
         "  min t  s.t.  y_n (w.x_n + b) + t >= 1,  t >= 0      (GLPK, then its exact simplex).\n"
-        "t* = 0: (w, b) separates.  t* > 0: the dual multipliers lambda >= 0 satisfy\n"
+        "t* = 0: (w, b) separates.  t* > 0: the dual multipliers lambda >= 0 (here lambda names the\n"
+        "LP's multipliers, one per point; in section 4 it is the SVM's regularisation weight) satisfy\n"
         "sum_n lambda_n y_n [x_n; 1] = 0 (Farkas), and then any plane would give\n"
         "0 = sum_n lambda_n y_n (w.x_n + b) > 0: impossible.");
   arma::arma_rng::set_seed(10);
@@ -103,6 +104,7 @@ int main() {
   s.show("support vectors (rows)", sv);
   s.check_close("strong duality: w'w = sum alpha", arma::dot(svm.w, svm.w), arma::accu(svm.alpha), 1e-10);
   s.say("SGD on F = (1/N) sum relu(1 - y_n (w.x_n + b)) + (lambda/2)||w||^2 with step 1/(lambda t)\n"
+        "(lambda here: the weight of the regulariser, not the step of gradient descent)\n"
         "(Pegasos).  With lambda <= 1/(N max alpha*) the minimiser of F is exactly the SVM.");
   const double lambda = 0.5 / (double(N) * svm.alpha.max());
   SgdTrace trace;

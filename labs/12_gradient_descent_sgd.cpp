@@ -129,6 +129,72 @@ int main() {
   s.show("hinge loss after 200 epochs (training set)", r.history.back().train_loss);
   s.show("validation accuracy (sign of f)", r.history[std::size_t(r.best_epoch - 1)].val_acc);
   s.check("hinge-loss SGD separates the moons (validation accuracy > 0.95)", r.history[std::size_t(r.best_epoch - 1)].val_acc > 0.95);
+
+  s.section("4. Why a loss function: the training error has no useful gradient");
+  {
+    s.say("The training error F(w) = sum_n 1_-(y_n f(x_n, w)) (1 when the sign is wrong) counts mistakes:\n"
+          "a small move of w changes no sign, so F is piecewise constant and its gradient is 0 wherever\n"
+          "it exists.  Gradient descent on it never moves.  The hinge loss sum_n relu(1 - y_n f(x_n, w))\n"
+          "is a smooth-enough surrogate: near 0 when y f is large, large when y f is very negative.");
+    auto net = train::init_network<double>({2, 16, 1}, {Activation::relu, Activation::identity}, Loss::hinge, train::Init::he, 12);
+    auto be = make_backend<double>(BackendKind::matrix);
+    Cache<double> c;
+    auto errors = [&](const Network<double>& n) {
+      be->forward(n, moons.X, c);
+      return double(arma::accu((Yh % c.A.back()) <= 0));
+    };
+    const arma::vec theta = flatten_params(net);
+    const double F0 = errors(net);
+    int moved = 0;
+    for (arma::uword k = 0; k < theta.n_elem; ++k) {
+      for (double hsign : {1e-6, -1e-6}) {
+        arma::vec t = theta;
+        t[k] += hsign * std::max(1.0, std::abs(t[k]));
+        Network<double> n = net;
+        set_params(n, t);
+        moved += errors(n) != F0;
+      }
+    }
+    s.show("training errors at the initial w (of 500)", F0);
+    s.show("parameters whose +-1e-6 move changes the error count (of " + std::to_string(theta.n_elem) + ")", double(moved));
+    s.check("the 0-1 error's central differences are 0 along every parameter: no descent direction", moved == 0);
+    Grads<double> g;
+    be->value_and_grad(net, moons.X, Yh, c, g);
+    s.show("|gradient of the hinge loss| at the same w", arma::norm(g.flatten()));
+    s.check("the hinge loss's gradient is not 0 there", arma::norm(g.flatten()) > 1e-3);
+  }
+
+  s.section("5. The lectures' SGD pseudo-code, run as written");
+  {
+    s.say("1. w = w0;  2. iter = 0;  3. draw n at random in 1..N;  4. partial_loss = relu(1 - y_n f(x_n, w));\n"
+          "5. compute grad_w partial_loss;  6. w = w - lambda_iter grad;  7. iter = iter + 1;\n"
+          "8. stop after 20000 iterations;  9. go to 3.   f: the 2-16-1 ReLU network of section 3,\n"
+          "lambda_iter = 0.05 / (1 + iter/1000) (optim::decreasing_step), draws seeded 12.");
+    auto net = train::init_network<double>({2, 16, 1}, {Activation::relu, Activation::identity}, Loss::hinge, train::Init::he, 12);
+    auto be = make_backend<double>(BackendKind::matrix);
+    Cache<double> c;
+    Grads<double> g;
+    std::mt19937_64 rng(12);
+    std::uniform_int_distribution<arma::uword> draw(0, moons.X.n_cols - 1);
+    auto train_error = [&] {
+      be->forward(net, moons.X, c);
+      return arma::accu((Yh % c.A.back()) <= 0) / double(moons.X.n_cols);
+    };
+    const double e0 = train_error();
+    for (long iter = 0; iter < 20000; ++iter) {
+      const arma::uword n = draw(rng);
+      be->value_and_grad(net, moons.X.col(n), Yh.col(n), c, g);  // partial_loss and its gradient
+      const double lambda = optim::decreasing_step(0.05, 1e-3, double(iter));
+      for (std::size_t l = 0; l < net.depth(); ++l) {
+        net.layers[l].W -= lambda * g.dW[l];
+        net.layers[l].b -= lambda * g.db[l];
+      }
+      if ((iter + 1) % 5000 == 0) std::printf("  iter %6ld: training error %.4f\n", iter + 1, train_error());
+    }
+    const double e1 = train_error();
+    s.show("training error before", e0);
+    s.check("after 20000 single-sample steps the training error is below 0.05", e1 < 0.05);
+  }
   s.wrote(plot::render(s.id(), "sgd"));
   return s.finish();
 }

@@ -4,6 +4,7 @@
 // double-descent curve, whose peak is damped.  Data: n = 300 Fashion-MNIST images, 10% label
 // noise, 2000 test images, seed 14.  Writes results/14_ensembles/{vs_k,curve}.csv, ensembles.png.
 #include "nnlab/methods/double_descent.hpp"
+#include "nnlab/methods/separation.hpp"
 #include "common/sheet.hpp"
 #include "common/plot.hpp"
 
@@ -74,6 +75,42 @@ int main() {
           ee[5] <= se[5] - 0.1 && ee[7] <= se[7] - 0.1);
   s.wrote(plot::write_table(s.id(), "curve.csv", {"features", "single_mse", "ensemble_mse", "single_error", "ensemble_error"},
                             {P, sm, em, se, ee}));
+
+  s.section("3. What the notes say of ensembles, in numbers");
+  {
+    s.say("'Averaging K models tends to the performance of a mean model w*; w* is not optimal, just mean.'\n"
+          "At p = 270 the limit K -> infinity of section 1 is a (the fitted constant); one model with many\n"
+          "more features, from section 2's sweep, does better:");
+    s.show("a, the error of the mean model at p = 270", ab[0]);
+    s.show("test MSE of one model at p = 6000", sm.back());
+    s.check("the mean model is not the best model: a > one p = 6000 model's test MSE", ab[0] > sm.back());
+    s.say("'For the SVM, whose training is deterministic, w_1 = ... = w_K = w*': four SVMs fitted to the\n"
+          "same points are the same bits, and their average is each of them.  The random-feature models\n"
+          "differ only because each draws its own features.");
+    const arma::mat Xs = {{0, 0}, {1, 0.5}, {0.2, 1.5}, {2, 2}, {2.5, 1}, {3, 2.5}};
+    const arma::vec ys = {-1, -1, -1, 1, 1, 1};
+    const auto s0 = sep::svm_exact(Xs, ys);
+    bool same = true;
+    for (int k = 1; k < 4; ++k) {
+      const auto sk = sep::svm_exact(Xs, ys);
+      same = same && arma::all(sk.w == s0.w) && sk.b == s0.b;
+    }
+    s.check("four SVM fits on the same data give identical w and b", same);
+    s.say("'K networks of Q neurons are not one network of KQ neurons': 8 models of 40 features averaged,\n"
+          "against one model of 320 (near its interpolation threshold):");
+    std::vector<arma::mat> members;
+    for (std::size_t k = 0; k < 8; ++k) members.push_back(dd::predict(dd::fit_model(D.Xtr, D.Ytr, 40, 0, 2000 + k), D.Xte));
+    const double ens = dd::mse(dd::ensemble_average(members), D.Yte);
+    const double one = dd::mse(dd::predict(dd::fit_model(D.Xtr, D.Ytr, 320, 0, 3000), D.Xte), D.Yte);
+    s.show("8 x 40 features, averaged: test MSE", ens);
+    s.show("1 x 320 features: test MSE", one);
+    s.check("the two differ by over a factor 2 (the same number of features, not the same model)",
+            std::max(ens, one) > 2 * std::min(ens, one));
+    s.check("adding members lowered the test MSE at every K of section 1 (no overfitting from K)",
+            arma::all(arma::diff(mse) < 0));
+    s.say("The number of models adds no capacity; the capacity of each one does (the 320-feature model\n"
+          "sits at its interpolation threshold).");
+  }
   s.wrote(plot::render(s.id(), "ensembles"));
   return s.finish();
 }
