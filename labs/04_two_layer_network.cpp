@@ -49,8 +49,12 @@ int main() {
         "n^[1] = 8, n^[2] = 1, m = 400), L = -(1/m) sum y log A[2] + (1 - y) log(1 - A[2]);\n"
         "dZ[2] = A[2] - Y, dW[2] = (1/m) dZ[2] A[1]', db[2] = (1/m) np.sum(dZ[2], axis=1, keepdims=True),\n"
         "dZ[1] = W[2]' dZ[2] * g'(Z[1]), dW[1] = (1/m) dZ[1] X', db[1] = (1/m) np.sum(dZ[1], axis=1, keepdims=True).\n"
-        "(The notes print db[1] with 1/n: it is 1/m, like every other term of the mean cost; and one update\n"
-        "reads 'w[1] = alpha dL/dw[1]' for w[1] = w[1] - alpha dL/dw[1].)");
+        "Where the notes slip (each line below is what this lab computes and checks):\n"
+        "  db[1] with 1/n: it is 1/m, like every term of the mean cost;\n"
+        "  'w[1] = alpha dL/dw[1]': the update is w[1] = w[1] - alpha dL/dw[1];\n"
+        "  'dZ_2 = -(1/m) sum (A[2] - y)': the sign is +, dZ[2] = A[2] - Y (the 1/m then goes in dW, db);\n"
+        "  'dL/dW[2] = (1/m) sum (A[2] - y) A[2]': the factor is A[1]', the layer's input;\n"
+        "  'dz[c-1] = W[c] dz[c] x A(1 - A)' and 'z[2] = w[2] z[1] + b[2]': W[c]' (transposed), and A[1].");
   arma::arma_rng::set_seed(4);
   Two p{arma::randn(nh, 2) * 0.5, arma::randn(1, nh) * 0.5, arma::randn(nh) * 0.1, arma::randn(1) * 0.1}, d;
   const double L = pass(p, X, Y, d);

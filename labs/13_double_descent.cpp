@@ -28,6 +28,7 @@ int main() {
   o.trials = 2;
   o.seed = 13;
   o.threads = int(std::max(1u, std::thread::hardware_concurrency()));
+  s.section("1. The sweep: training and test error against the number of features p");
   s.say("phi(x) = relu(V x + c), V_ij ~ N(0, 1/784), c_i ~ N(0, 1); W = argmin ||Phi' W' - Y'|| with the\n"
         "smallest norm (SVD, LAPACK dgesdd); n = 300 training images, 2000 test images, 2 trials.");
   const auto pts = dd::sweep(D, o);
@@ -56,10 +57,18 @@ int main() {
   s.check("the second descent: the test MSE at p = 20 n is over 3x below the peak", te.tail(1)(0) * 3 < te[peak]);
   s.check("from the threshold on, the training error is 0 (interpolation)", arma::all(tr.tail(pts.size() - interp) < 1e-20));
   s.check("the weight norm is largest at the peak", wn.index_max() == peak);
+  const arma::uword first_min = arma::vec(te.head(peak)).index_min();
+  s.say("Below the threshold the curve has the old paradigm's U shape (Vapnik-Chervonenkis: too few\n"
+        "parameters cannot learn, too many learn by heart): its minimum is at p = " + lab::fmt(P[first_min], 4) +
+        "; the second descent\n"
+        "beyond the threshold goes lower still, at p = 20 n.");
+  s.check("a U below the threshold: its minimum is below both p = 10 and the peak",
+          te[first_min] < te[0] && te[first_min] < te[peak] && first_min > 0);
+  s.check("the second descent ends below the first minimum", te.tail(1)(0) < te[first_min]);
   s.wrote(plot::write_table(s.id(), "sweep.csv", {"features", "train_mse", "test_mse", "test_error", "weight_norm", "condition"},
                             {P, tr, te, er, wn, cond}));
 
-  s.section("Why: the smallest singular value of Phi' (n x p) goes to 0 near p = n");
+  s.section("2. Why: the smallest singular value of Phi' (n x p) goes to 0 near p = n");
   s.say("W' = V diag(1/s_i) U'Y': the fit divides by every singular value.  For p << n or p >> n the\n"
         "feature matrix is well conditioned; at p = n it is square and random, and its smallest\n"
         "singular value is near 0, so |W| and the test error explode.  (With p > n, the extra\n"
@@ -83,7 +92,7 @@ int main() {
         "the draw: the sweep's draws fit exactly from p = " + lab::fmt(P[interp], 4) + " on.)");
   s.wrote(plot::write_table(s.id(), "singular.csv", {"features", "s_min", "s_max"}, {sp, smin, smax}));
 
-  s.section("Where the minimum-norm fit comes from, and what the notes claim");
+  s.section("3. Where the minimum-norm fit comes from, and what the notes claim");
   {
     s.say("Gradient descent on ||W Phi_c - Y_c||^2 started from W = 0 only ever adds combinations of\n"
           "the rows of Phi_c' to W, so among the infinitely many exact fits (p > n) it converges to the\n"

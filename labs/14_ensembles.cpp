@@ -109,7 +109,9 @@ int main() {
     s.check("adding members lowered the test MSE at every K of section 1 (no overfitting from K)",
             arma::all(arma::diff(mse) < 0));
     s.say("The number of models adds no capacity; the capacity of each one does (the 320-feature model\n"
-          "sits at its interpolation threshold).");
+          "sits at its interpolation threshold).  The notes' explanation of double descent -- a network of\n"
+          "H neurons would behave as K sub-networks of H/K suited to the problem -- is put as a question\n"
+          "there ('?!?'), and no lab here tests it.");
   }
   s.wrote(plot::render(s.id(), "ensembles"));
   return s.finish();
