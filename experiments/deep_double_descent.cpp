@@ -4,7 +4,7 @@
 // is the model), averaged over seeds.  Test error against width: it falls, rises where the
 // network just manages to fit the noisy labels (training error -> 0), then falls again.
 //
-//   deep_double_descent [key=value ...]      defaults: about 3 minutes on 2 cores
+//   deep_double_descent [key=value ...]      defaults: a few minutes (experiments/README.md)
 //     n=1000 test=2000 noise=0.2 epochs=1000 seeds=3 loss=ce|mse opt=adam|sgd|momentum
 //     lr=0 (the optimizer's default) batch=64 pool=4 widths=4,8,16,...,4096
 //   pool: the 28x28 images averaged over pool x pool blocks; pool=4 gives 7x7 = 49 inputs, so
@@ -70,7 +70,8 @@ int main(int argc, char** argv) try {
   D.Xte = pool(D.Xte, p);
   const std::size_t d = D.Xtr.n_rows;
   std::printf("# n=%zu d=%zu noise=%s loss=%s opt=%s lr=%s batch=%s epochs=%d seeds=%d seed=21\n", n, d,
-              kv["noise"].c_str(), kv["loss"].c_str(), kv["opt"].c_str(), kv["lr"].c_str(), kv["batch"].c_str(),
+              kv["noise"].c_str(), kv["loss"].c_str(), kv["opt"].c_str(),
+              std::stod(kv["lr"]) == 0 ? "default" : kv["lr"].c_str(), kv["batch"].c_str(),
               epochs, seeds);
   const arma::uword W = widths.n_elem;
   arma::vec params(W), tr_err(W, arma::fill::zeros), te_err(W, arma::fill::zeros), tr_loss(W, arma::fill::zeros),

@@ -2,8 +2,8 @@
 # Deep double descent: the width sweep of trained one-hidden-layer networks.
 #   experiments/deep_double_descent.sh [key=value ...]   (see experiments/deep_double_descent.cpp)
 # Defaults: Fashion-MNIST pooled to 7x7, n = 1000, 20% label noise, 2000 test images, Adam
-# (lr 1e-3, batch 64) for 1000 epochs without early stopping, widths 4..4096, 3 seeds: about
-# 3 minutes on 2 cores.  Writes results/deep_double_descent/{sweep.csv,summary.txt,deep_dd.png}.
+# (lr 1e-3, batch 64) for 1000 epochs without early stopping, widths 4..4096, 3 seeds: a few
+# minutes (experiments/README.md).  Writes results/deep_double_descent/{sweep.csv,summary.txt,deep_dd.png}.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 exe=build/release/experiments/deep_double_descent

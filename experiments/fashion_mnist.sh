@@ -6,7 +6,7 @@
 # model is chosen on a validation split (10% of the training images), then evaluated once
 # on the 10,000 test images.  PyTorch (experiments/torch_mlp.py): the same network, split,
 # optimizer, batch, precision and threads, timed in the same run.
-# Writes results/fashion_mnist/{model.json,curves.csv,summary.txt} and curves.png.
+# Writes results/fashion_mnist/{model.json,curves.csv,summary.txt} and fashion_curves.png.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 epochs=${1:-40}
@@ -31,4 +31,5 @@ nn_spe=$(awk -F, 'NR > 1 { t = $7; n = NR - 1 } END { printf "%.3f", t / n }' "$
     echo "torch: python3-torch not installed (scripts/install-deps.sh --reference): no comparison"
   fi
 } | tee "$out/summary.txt"
-gnuplot -e "dir='$out'; out='$out/curves.png'" scripts/plots/fashion_curves.gp 2>/dev/null || true
+gnuplot -e "dir='$out'; out='$out/fashion_curves.png'" scripts/plots/fashion_curves.gp
+echo "fashion_mnist: figure $out/fashion_curves.png"

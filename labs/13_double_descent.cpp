@@ -116,8 +116,9 @@ int main() {
     s.say("The notes call double descent a phenomenon observed in some experiments on a bounded\n"
           "domain, not a truth, and put it down to how networks are trained, by (stochastic) gradient\n"
           "descent.  Here there is no network training at all: only a least-squares fit, whose\n"
-          "minimum-norm choice is the one gradient descent from zero would make.  Ridge regression\n"
-          "(experiments/double_descent.sh) removes the peak: it is a property of this fit, not a law.");
+          "minimum-norm choice is the one gradient descent from zero would make.  A ridge chosen on a\n"
+          "validation set (experiments/double_descent.sh) removes the peak: it is a property of this\n"
+          "fit, not a law.");
   }
   s.wrote(plot::render(s.id(), "double_descent"));
   return s.finish();

@@ -10,7 +10,7 @@
 # against the FMA loop, the other ratios between nnlab's own cases.
 #   scripts/bench.sh [preset=release] [google-benchmark flags, e.g. --benchmark_filter=double/step]
 # Results: results/bench/{backends.csv,peak.csv,scaling.csv,targets.txt,torch_*.csv}; figures with
-# scripts/plots.sh and scripts/bench-table.sh.  Takes 22-45 minutes on 2 cores (experiments/README.md).
+# scripts/plots.sh and scripts/bench-table.sh.  Its time: experiments/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 preset=${1:-release}; shift || true
