@@ -121,8 +121,8 @@ int main(int argc, char** argv) {
       all.push_back(r);
     }
   }
-  s.say("(naive and graph are left out of the 1024-wide shape here: about 10 s a step; the\n"
-        "benchmark measures them.)");
+  s.say("(naive and graph are left out of the steps over 1 GFLOP here -- the naive loops would take\n"
+        "over 10 s on the 1024-wide one; the benchmark measures both.)");
 
   s.section("4. Width sweep w-w-w-10, batch 256, and batch sweep 784-256-128-10 (double step)");
   if (quick) s.say("(--quick: steps under 0.25 GFLOP only, short timing batches.)");
@@ -143,15 +143,20 @@ int main(int argc, char** argv) {
   std::printf("  %-24s %9s %9s %9s %9s %9s %9s\n", "shape", "naive", "graph", "openmp1", "openmp2", "matrix2", "gemm2");
   std::map<std::string, std::map<std::string, double>> gf;  // shape -> backend/t -> GFLOP/s
   for (const auto& m : all) gf[m.shape][m.backend + std::to_string(m.threads)] = m.flops / m.seconds * 1e-9;
+  double omp_lo = 1e300, omp_hi = 0;  // openmp's share of dgemm's rate, 2 threads, over the sweeps
   for (const auto& m : all) {
     if (m.sweep == "named" || m.backend != "gemm" || m.threads != 2) continue;
     auto& g = gf[m.shape];
     std::printf("  %-24s %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f\n", m.shape.c_str(), g["naive1"], g["graph1"],
                 g["openmp1"], g["openmp2"], g["matrix2"], g["gemm2"]);
+    omp_lo = std::min(omp_lo, g["openmp2"] / g["gemm2"]);
+    omp_hi = std::max(omp_hi, g["openmp2"] / g["gemm2"]);
   }
   s.say("(GFLOP/s; 0 = not measured.)  The naive loops stay near 1 GFLOP/s whatever the size; the\n"
         "graph engine pays for a node per operation; matrix follows dgemm once the layers are a\n"
-        "few hundred wide; openmp's tiled loops reach a third to two thirds of it, with no BLAS.");
+        "few hundred wide.  openmp's tiled loops, with no BLAS, against dgemm on 2 threads:");
+  s.show("openmp2 / gemm2, lowest over the sweeps", omp_lo);
+  s.show("openmp2 / gemm2, highest over the sweeps", omp_hi);
 
   s.section("5. Thread scaling (time on 1 thread / time on 2)");
   s.say("Each backend's step on 1 and on 2 threads, timed in alternating blocks (perf::thread_scaling,\n"
@@ -170,8 +175,9 @@ int main(int argc, char** argv) {
         "copies each stream all the weights: split is no bound for them.  (Measured at batch >= 64.)\n"
         "rt: where the hypervisor put the two vCPUs, the larger of two readings of a cache line's round\n"
         "trip between them (perf::core_round_trip_ns, before and after the row; mean over 32 lines).\n"
-        "Steal does not show it: with the vCPUs far apart (here ~400 ns against ~100) a narrow\n"
-        "network's 2-thread step, which moves hundreds of lines per step, ran slower than on one.");
+        "Steal does not show it: when the vCPUs sit far apart (round trips of several hundred ns\n"
+        "against about 100 near), a narrow network's 2-thread step, which moves hundreds of lines\n"
+        "per step, loses much or all of its gain.");
   std::printf("  %-24s %9s %15s %9s %9s %15s %7s %7s\n", "shape", "openmp", "(quartiles)", "split", "matrix",
               "(quartiles)", "steal", "rt ns");
   std::vector<Scaling> scaling;
