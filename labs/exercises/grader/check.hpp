@@ -40,7 +40,9 @@ inline void expect(bool ok, const std::string& message) {
   if (!ok) fail(message);
 }
 std::string num(double v);
-inline arma::mat one(double v) { return arma::mat(1, 1, arma::fill::value(v)); }  // a 1x1 matrix  // shortest round-trip form (%.17g trimmed to what identifies v)
+inline arma::mat one(double v) { return arma::mat(1, 1, arma::fill::value(v)); }  // a 1x1 matrix
+// r x c draws of N(0, sd^2) from std::mt19937_64(seed): the checks' random inputs.
+arma::mat rnd(arma::uword r, arma::uword c, unsigned seed, double sd = 1);
 std::string at(const std::string& name, double v);  // " at name = v"
 
 // A known mistake and what it looks like: the result is `factor` times the expected one.

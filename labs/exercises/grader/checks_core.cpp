@@ -6,7 +6,6 @@
 #include "nnlab/core/network.hpp"
 #include "nnlab/methods/gradcheck.hpp"
 
-#include <random>
 
 using namespace nnlab;
 
@@ -15,13 +14,7 @@ arma::vec grid() {  // -30 .. 30 and a few points near 0
   arma::vec z = arma::linspace(-30, 30, 241);
   return arma::join_cols(z, arma::vec{1e-8, -1e-8, 0.3, -0.7, 2.5});
 }
-arma::vec rnd(arma::uword n, unsigned seed, double sd = 1) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> N(0, sd);
-  arma::vec v(n);
-  for (auto& x : v) x = N(rng);
-  return v;
-}
+arma::vec rnd(arma::uword n, unsigned seed, double sd = 1) { return ex::rnd(n, 1, seed, sd); }
 double fd(const std::function<double(double)>& f, double x) { return fd_central(f, x, 1e-4 * std::max(1.0, std::abs(x)), 4); }
 }  // namespace
 

@@ -159,13 +159,7 @@ NNLAB_CHECK("graph-backward", "two branches: c = 2x + 5x gives dc/dx = 7, the su
 // ---------------------------------------------------------------- add, mul, matmul, tanh
 
 namespace {
-arma::mat rnd(arma::uword r, arma::uword c, unsigned seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> N(0, 1);
-  arma::mat M(r, c);
-  for (auto& v : M) v = N(rng);
-  return M;
-}
+using ex::rnd;
 // Sets out's gradient to G and the inputs' to P (a gradient they already hold), then runs
 // out's backward_fn once.
 void backprop_once(const Var& out, const arma::mat& G, const std::vector<std::pair<Var, arma::mat>>& inputs,

@@ -10,19 +10,9 @@
 #include "nnlab/methods/relu_constructions.hpp"
 #include "nnlab/methods/separation.hpp"
 
-#include <random>
 
 using namespace nnlab;
-
-namespace {
-arma::mat rnd(arma::uword r, arma::uword c, unsigned seed, double sd = 1) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> N(0, sd);
-  arma::mat M(r, c);
-  for (auto& v : M) v = N(rng);
-  return M;
-}
-}  // namespace
+using ex::rnd;
 
 NNLAB_CHECK("neuron-residual-jacobian", "r_k = y_k - g(w.x_k + b) and J = dr/dbeta against central differences (g = atan, softplus, identity)") {
   const arma::mat X = rnd(7, 2, 100);

@@ -8,18 +8,11 @@
 #include "nnlab/core/shape.hpp"
 #include "nnlab/methods/logistic.hpp"
 
-#include <random>
 
 using namespace nnlab;
+using ex::rnd;
 
 namespace {
-arma::mat rnd(arma::uword r, arma::uword c, unsigned seed, double sd = 1) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> N(0, sd);
-  arma::mat M(r, c);
-  for (auto& v : M) v = N(rng);
-  return M;
-}
 Layer<double> layer(Activation g, arma::uword n, arma::uword k, unsigned seed) {
   return {g, rnd(n, k, seed), arma::vec(rnd(n, 1, seed + 1))};
 }

@@ -17,6 +17,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <random>
 #include <cstring>
 #include <iostream>
 #include <set>
@@ -46,6 +47,14 @@ std::string num(double v) {
 }
 
 std::string at(const std::string& name, double v) { return " at " + name + " = " + num(v); }
+
+arma::mat rnd(arma::uword r, arma::uword c, unsigned seed, double sd) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> N(0, sd);
+  arma::mat M(r, c);
+  for (auto& v : M) v = N(rng);
+  return M;
+}
 
 namespace {
 std::string entry(const std::string& what, const arma::mat& M, arma::uword i, arma::uword j) {
