@@ -9,7 +9,7 @@ run through `nnlab grad` on every backend and `nnlab predict`, and compared with
 Exit 0 when every comparison is within 1e-9 relative, 1 otherwise, 77 when PyTorch is not
 installed (ctest reports "skipped").  Debian's python3-torch works only under /usr/bin/python3.
 """
-import json, os, subprocess, sys, tempfile
+import json, os, shutil, subprocess, sys, tempfile
 try:
     import numpy as np
     import torch
@@ -87,6 +87,15 @@ def rel_err(a, b, floor=1e-300):
     return float(np.abs(a - b).max(initial=0.0) / scale)
 
 
+def keep_case(k, paths):
+    """With --keep DIR, copies a failing case's files to DIR/case<k> to reproduce it."""
+    if "--keep" in sys.argv:
+        keep = os.path.join(sys.argv[sys.argv.index("--keep") + 1], f"case{k}")
+        os.makedirs(keep, exist_ok=True)
+        for p in paths:
+            shutil.copy(p, keep)
+
+
 def main():
     exe = sys.argv[1]
     cases = int(sys.argv[sys.argv.index("--cases") + 1]) if "--cases" in sys.argv else 84
@@ -148,11 +157,7 @@ def main():
                 worst = max(worst, e)
                 if e > 1e-9:
                     print(f"case {k} ({act}/{loss}, depth {depth}, m {m}) {be}: rel err {e:.3e}")
-                    if "--keep" in sys.argv:
-                        keep = os.path.join(sys.argv[sys.argv.index("--keep") + 1], f"case{k}")
-                        os.makedirs(keep, exist_ok=True)
-                        for p in (mp, xp, yp):
-                            subprocess.run(["cp", p, keep])
+                    keep_case(k, (mp, xp, yp))
                     failures += 1
             # H v, against double backward.  At a pre-activation exactly 0, elu, celu and selu's
             # second derivative follows the branch of their first derivative in nnlab (x <= 0:
@@ -184,11 +189,7 @@ def main():
                 worst_hvp = max(worst_hvp, e)
                 if e > 1e-9:
                     print(f"case {k} ({act}/{loss}, depth {depth}, m {m}) hvp {be}: rel err {e:.3e}")
-                    if "--keep" in sys.argv:
-                        keep = os.path.join(sys.argv[sys.argv.index("--keep") + 1], f"case{k}")
-                        os.makedirs(keep, exist_ok=True)
-                        for p in (mp, xp, yp, vp):
-                            subprocess.run(["cp", p, keep])
+                    keep_case(k, (mp, xp, yp, vp))
                     failures += 1
             r = subprocess.run([exe, "predict", "--model", mp, "--x", xp], capture_output=True, text=True)
             P = np.loadtxt(r.stdout.splitlines(), delimiter=",", ndmin=2)

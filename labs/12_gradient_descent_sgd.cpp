@@ -120,7 +120,9 @@ int main() {
 
   s.section("3. The lectures' hinge-loss training: partial_loss = sum_{n in batch} relu(1 - y_n f(x_n))");
   const arma::mat Yh = data::encode(moons, Loss::hinge, 1);
-  auto hnet = train::init_network<double>({2, 16, 1}, {Activation::relu, Activation::identity}, Loss::hinge, train::Init::he, 12);
+  // The start of sections 3 to 5 (train::run trains a copy).
+  const auto hnet = train::init_network<double>({2, 16, 1}, {Activation::relu, Activation::identity}, Loss::hinge, train::Init::he, 12);
+  const auto be = make_backend<double>(BackendKind::matrix);
   train::Options o;
   o.optimizer = "sgd";
   o.lr = 0.05;
@@ -139,8 +141,7 @@ int main() {
           "a small move of w changes no sign, so F is piecewise constant and its gradient is 0 wherever\n"
           "it exists.  Gradient descent on it never moves.  The hinge loss sum_n relu(1 - y_n f(x_n, w))\n"
           "is a smooth-enough surrogate: near 0 when y f is large, large when y f is very negative.");
-    auto net = train::init_network<double>({2, 16, 1}, {Activation::relu, Activation::identity}, Loss::hinge, train::Init::he, 12);
-    auto be = make_backend<double>(BackendKind::matrix);
+    const Network<double>& net = hnet;
     Cache<double> c;
     auto errors = [&](const Network<double>& n) {
       be->forward(n, moons.X, c);
@@ -173,8 +174,7 @@ int main() {
           "5. compute grad_w partial_loss;  6. w = w - lambda_iter grad;  7. iter = iter + 1;\n"
           "8. stop after 20000 iterations;  9. go to 3.   f: the 2-16-1 ReLU network of section 3,\n"
           "lambda_iter = 0.05 / (1 + iter/1000) (optim::decreasing_step), draws seeded 12.");
-    auto net = train::init_network<double>({2, 16, 1}, {Activation::relu, Activation::identity}, Loss::hinge, train::Init::he, 12);
-    auto be = make_backend<double>(BackendKind::matrix);
+    Network<double> net = hnet;
     Cache<double> c;
     Grads<double> g;
     std::mt19937_64 rng(12);
