@@ -19,6 +19,16 @@ task_ids() {
   done
 }
 
+# Exits 2, naming the program $1, at the first of the other arguments that is no task id.
+require_tasks() {
+  local prog=$1 all t
+  shift
+  all=$(task_ids)
+  for t; do
+    grep -qxF -- "$t" <<<"$all" || { echo "$prog: unknown task '$t' (scripts/grade.sh --list shows the ids)" >&2; exit 2; }
+  done
+}
+
 # The sheet of a task.
 task_sheet() { local f; for f in labs/exercises/sheets/[0-9]*-"$1".md; do echo "$f"; done; }
 

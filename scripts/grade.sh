@@ -29,12 +29,7 @@ if ((list)); then
   printf '%s\n' "${all[@]}"
   exit 0
 fi
-for t in "${tasks[@]}"; do
-  if ! printf '%s\n' "${all[@]}" | grep -qxF -- "$t"; then
-    echo "grade: unknown task '$t' (scripts/grade.sh --list shows the ids)" >&2
-    exit 2
-  fi
-done
+require_tasks grade "${tasks[@]}"
 ((${#tasks[@]})) || tasks=("${all[@]}")
 [[ $timeout =~ ^[1-9][0-9]*$ ]] || { echo "grade: --timeout must be a positive number of seconds" >&2; exit 2; }
 command -v cmake >/dev/null || { echo "grade: cmake is missing; run scripts/install-deps.sh first" >&2; exit 2; }

@@ -31,12 +31,7 @@ if [[ -z $tasks ]]; then
   chosen=("${all[@]}")
 else
   IFS=, read -r -a chosen <<<"$tasks"
-  for t in "${chosen[@]}"; do
-    if ! printf '%s\n' "${all[@]}" | grep -qxF -- "$t"; then
-      echo "make-exercises: unknown task '$t' (scripts/grade.sh --list shows the ids)" >&2
-      exit 2
-    fi
-  done
+  require_tasks make-exercises "${chosen[@]}"
 fi
 regions=$(scan_regions) || { echo "make-exercises: the regions above are malformed" >&2; exit 2; }
 for t in "${chosen[@]}"; do

@@ -10,6 +10,7 @@
 // failed, 2 on bad usage.
 #include "check.hpp"
 
+#include "nnlab/methods/gradcheck.hpp"
 #include "nnlab/runtime/blas.hpp"
 
 #include <algorithm>
@@ -17,9 +18,9 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <random>
 #include <cstring>
 #include <iostream>
+#include <random>
 #include <set>
 #include <sstream>
 #include <string>
@@ -125,9 +126,8 @@ arma::mat fd_gradient(const std::function<double(const arma::mat&)>& f, const ar
   arma::mat G(arma::size(x));
   arma::mat y = x;
   for (arma::uword k = 0; k < x.n_elem; ++k) {
-    const double h = 1e-3 * std::max(1.0, std::abs(x[k]));
-    auto at_k = [&](double d) { y[k] = x[k] + d; const double v = f(y); y[k] = x[k]; return v; };
-    G[k] = (-at_k(2 * h) + 8 * at_k(h) - 8 * at_k(-h) + at_k(-2 * h)) / (12 * h);
+    auto at_k = [&](double t) { y[k] = t; const double v = f(y); y[k] = x[k]; return v; };
+    G[k] = nnlab::fd_central(at_k, x[k], 1e-3 * std::max(1.0, std::abs(x[k])), 4);
   }
   return G;
 }
@@ -239,6 +239,15 @@ std::string json_string(const std::string& s) {
   return o + "\"";
 }
 
+// The ids of the registered tasks, in registration order.
+std::vector<std::string> task_ids() {
+  std::vector<std::string> ids;
+  std::set<std::string> seen;
+  for (const auto& c : ex::registry())
+    if (seen.insert(c.task).second) ids.push_back(c.task);
+  return ids;
+}
+
 int usage(const std::string& why) {
   std::cerr << "nnlab-grade: " << why << "\nusage: nnlab-grade [--json] [--timeout SECONDS] [TASK ...] | --registered\n";
   return 2;
@@ -257,21 +266,15 @@ int main(int argc, char** argv) {
       timeout = std::atoi(argv[++i]);
       if (timeout < 1) return usage("--timeout must be a positive number of seconds");
     } else if (a == "--registered") {
-      std::set<std::string> seen;
-      for (const auto& c : ex::registry())
-        if (seen.insert(c.task).second) std::cout << c.task << "\n";
+      for (const auto& id : task_ids()) std::cout << id << "\n";
       return 0;
     } else if (!a.empty() && a[0] == '-') return usage("unknown option " + a);
     else tasks.push_back(a);
   }
-  if (tasks.empty()) {
-    std::set<std::string> seen;
-    for (const auto& c : ex::registry())
-      if (seen.insert(c.task).second) tasks.push_back(c.task);
-  }
+  const std::vector<std::string> ids = task_ids();
+  if (tasks.empty()) tasks = ids;
   for (const auto& t : tasks) {
-    const bool known = std::any_of(ex::registry().begin(), ex::registry().end(), [&](const ex::Check& c) { return c.task == t; });
-    if (!known) return usage("unknown task '" + t + "' (scripts/grade.sh --list shows the ids)");
+    if (std::find(ids.begin(), ids.end(), t) == ids.end()) return usage("unknown task '" + t + "' (scripts/grade.sh --list shows the ids)");
   }
   std::vector<Result> results;
   int passed = 0;
