@@ -61,7 +61,9 @@ int main() {
       A[l + 1] = sig(Z);
     }
     arma::mat dZ = A[L].each_row() - y;  // y (1 x m) repeated down the n^[L] rows: broadcasting
+    std::vector<arma::mat> dZs(L);         // dJ/dZ[l] = dZ[l]/m, for the norms of section 5
     for (std::size_t l = L; l-- > 0;) {
+      dZs[l] = dZ / double(m);
       dW[l] = dZ * A[l].t() / double(m);
       db[l] = arma::sum(dZ, 1) / double(m);  // sum over samples: a column n^[l] x 1, as keepdims=True keeps it
       if (l > 0) dZ = (net.layers[l].W.t() * dZ) % (A[l] % (1 - A[l]));
@@ -89,7 +91,7 @@ int main() {
       arma::vec a = x0;
       for (std::size_t l = 0; l + 1 < L; ++l) a = sig(net.layers[l].W * a + net.layers[l].b);  // a^3
       const double z4 = arma::as_scalar(net.layers[L - 1].W * a + net.layers[L - 1].b);
-      const double sp = sig(arma::mat{z4})(0, 0) * (1 - sig(arma::mat{z4})(0, 0));
+      const double a4 = sig(arma::mat{z4})(0, 0), sp = a4 * (1 - a4);
       const arma::rowvec hand = sp * arma::join_rows(a.t(), arma::rowvec{1.0});
       s.show("dy/dbeta^4 by the formula", arma::mat(hand));
       Cache<double> c1;
@@ -135,11 +137,8 @@ int main() {
     const std::string sec = part + (which == 0 ? ".5" : ".4");
     s.say(sec + " ||dW[l]|| by layer.  Going down one layer multiplies dZ by W[l]' and by sigma'(Z[l-1]) <= 1/4:\n"
           "      ||dZ[l-1]|| <= (1/4) ||W[l]||_2 ||dZ[l]||.  dW[l] = dZ[l] A[l-1]' also scales with A[l-1].");
-    std::vector<arma::mat> dZs(L);
-    dZs[L - 1] = (A[L].each_row() - y) / double(m);
     bool bound = true;
     for (std::size_t l = L - 1; l-- > 0;) {
-      dZs[l] = (net.layers[l + 1].W.t() * dZs[l + 1]) % (A[l + 1] % (1 - A[l + 1]));
       const double lhs = arma::norm(dZs[l], "fro"), rhs = 0.25 * arma::norm(net.layers[l + 1].W, 2) * arma::norm(dZs[l + 1], "fro");
       std::printf("  ||dZ[%zu]|| = %.3e  <=  (1/4) ||W[%zu]||_2 ||dZ[%zu]|| = %.3e\n", l + 1, lhs, l + 2, l + 2, rhs);
       bound = bound && lhs <= rhs;
